@@ -1,0 +1,3 @@
+"""apprentice: consent-first recording of computer use for agent training data."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,64 @@
+"""The three capture protocols, documented here and only here.
+
+Backends (``inputs/_pynput.py``, ``screens/_mss.py``, ``window/_xorg.py`` and their
+``_fake.py`` twins) implement these without repeating the contract. A backend is chosen
+when the agent starts, never at import, so importing ``apprentice.capture`` works on a
+machine with no display.
+
+Threading: ``InputSource`` and ``WindowSource`` call their callbacks from their own
+threads and must return quickly from them; a ``ScreenSource`` is used from exactly one
+thread (the frame worker), which creates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from apprentice.events import Monitor, WindowInfo
+
+#: ``emit(kind, fields)``: kind is an input event kind ("key_down", "mouse_move", …) and
+#: fields are that event's fields except ``seq`` and ``t``, which the session stamps.
+InputCallback = Callable[[str, dict[str, Any]], None]
+
+
+class InputSource(Protocol):
+    def start(self, emit: InputCallback) -> None:
+        """Begin delivering every keyboard and mouse event to ``emit``, in order."""
+
+    def stop(self) -> None:
+        """Stop delivering; no call to ``emit`` starts after this returns."""
+
+
+class WindowSource(Protocol):
+    def start(self, on_change: Callable[[WindowInfo | None], None]) -> None:
+        """Call ``on_change`` whenever the focused top-level window, or its title, changes.
+
+        Called once at start with the current window. Event-driven where the platform
+        allows; never a busy loop.
+        """
+
+    def active(self) -> WindowInfo | None:
+        """The focused window as last seen (cheap; no round trip to the display)."""
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RawImage:
+    """Pixels as the screen gave them: BGRA, 4 bytes a pixel, rows top to bottom."""
+
+    width: int
+    height: int
+    bgra: bytes
+
+
+class ScreenSource(Protocol):
+    def monitors(self) -> list[Monitor]:
+        """Every monitor with its bounds in root pixels and its scale factor."""
+
+    def grab(self, monitor: Monitor) -> RawImage:
+        """The current pixels of one monitor."""
+
+    def close(self) -> None: ...

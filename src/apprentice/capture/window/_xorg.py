@@ -1,0 +1,148 @@
+"""X11 window context through python-xlib, driven by PropertyNotify events.
+
+The focused window comes from the EWMH ``_NET_ACTIVE_WINDOW`` root property, which every
+current window manager maintains; we listen for changes to it and to the active window's
+title instead of polling. Without an EWMH window manager we fall back to asking the X
+server for the input focus twice a second (documented limitation).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from Xlib import X, Xatom, display, error
+
+from apprentice.events import Rect, WindowInfo
+
+log = logging.getLogger(__name__)
+_FALLBACK_POLL = 0.5
+
+
+class WindowSource:
+    def __init__(self) -> None:
+        self._display: Any = None
+        self._current: WindowInfo | None = None
+        self._watched: Any = None
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = os.pipe()
+        self._on_change: Callable[[WindowInfo | None], None] | None = None
+
+    def start(self, on_change: Callable[[WindowInfo | None], None]) -> None:
+        self._on_change = on_change
+        self._display = d = display.Display()
+        self._root = d.screen().root
+        atom = d.intern_atom
+        self._a_active = atom("_NET_ACTIVE_WINDOW")
+        self._a_name = atom("_NET_WM_NAME")
+        self._a_utf8 = atom("UTF8_STRING")
+        self._a_pid = atom("_NET_WM_PID")
+        self._a_role = atom("WM_WINDOW_ROLE")
+        supported = self._root.get_full_property(atom("_NET_SUPPORTED"), Xatom.ATOM)
+        self._ewmh = bool(supported and self._a_active in supported.value)
+        self._root.change_attributes(event_mask=X.PropertyChangeMask)
+        d.flush()
+        self._refresh(force=True)
+        self._thread = threading.Thread(target=self._run, name="apprentice-windows", daemon=True)
+        self._thread.start()
+
+    def active(self) -> WindowInfo | None:
+        return self._current
+
+    def stop(self) -> None:
+        os.write(self._wake_w, b"x")
+        if self._thread is not None:
+            self._thread.join(5)
+        if self._display is not None:
+            self._display.close()
+            self._display = None
+
+    def _run(self) -> None:
+        fd = self._display.fileno()
+        timeout = None if self._ewmh else _FALLBACK_POLL
+        while True:
+            ready, _, _ = select.select([fd, self._wake_r], [], [], timeout)
+            if self._wake_r in ready:
+                return
+            try:
+                changed = not ready  # the fallback timer fired
+                while self._display.pending_events():
+                    event = self._display.next_event()
+                    if event.type == X.PropertyNotify and event.atom in (
+                        self._a_active, self._a_name, Xatom.WM_NAME
+                    ):
+                        changed = True
+                if changed:
+                    self._refresh()
+            except (error.XError, error.ConnectionClosedError) as exc:
+                log.warning("window watcher: %s", type(exc).__name__)
+                if isinstance(exc, error.ConnectionClosedError):
+                    return
+
+    def _active_window(self) -> Any:
+        if self._ewmh:
+            prop = self._root.get_full_property(self._a_active, X.AnyPropertyType)
+            wid = prop.value[0] if prop and len(prop.value) else 0
+            return self._display.create_resource_object("window", wid) if wid else None
+        focus = self._display.get_input_focus().focus
+        return None if focus in (X.NONE, X.PointerRoot) or isinstance(focus, int) else focus
+
+    def _refresh(self, force: bool = False) -> None:
+        try:
+            window = self._active_window()
+            info = self._describe(window) if window is not None else None
+        except error.XError:
+            window, info = None, None  # the window went away between two requests
+        if window is not None and (self._watched is None or self._watched.id != window.id):
+            try:
+                window.change_attributes(event_mask=X.PropertyChangeMask)
+                self._display.flush()
+                self._watched = window
+            except error.XError:
+                pass
+        if force or info != self._current:
+            self._current = info
+            if self._on_change is not None:
+                self._on_change(info)
+
+    def _describe(self, window: Any) -> WindowInfo:
+        wm_class = window.get_wm_class() or (None, None)
+        title = self._text(window, self._a_name, self._a_utf8) or self._text(
+            window, Xatom.WM_NAME, X.AnyPropertyType
+        )
+        pid_prop = window.get_full_property(self._a_pid, Xatom.CARDINAL)
+        pid = int(pid_prop.value[0]) if pid_prop and len(pid_prop.value) else None
+        geometry = window.get_geometry()
+        origin = self._root.translate_coords(window, 0, 0)
+        return WindowInfo(
+            wid=int(window.id),
+            app_id=wm_class[1],
+            instance=wm_class[0],
+            process=_process_name(pid),
+            pid=pid,
+            title=title,
+            bounds=Rect(int(origin.x), int(origin.y), int(geometry.width), int(geometry.height)),
+            role=self._text(window, self._a_role, Xatom.STRING),
+        )
+
+    @staticmethod
+    def _text(window: Any, atom: int, kind: int) -> str | None:
+        prop = window.get_full_property(atom, kind)
+        if not prop or prop.value is None:
+            return None
+        value = prop.value
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _process_name(pid: int | None) -> str | None:
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/comm", encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None

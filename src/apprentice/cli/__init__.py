@@ -1,0 +1,1 @@
+"""The ``apprentice`` command line: parse arguments, build objects, call one function."""

@@ -1,0 +1,57 @@
+"""Entry point of the ``apprentice`` command; each sub-command lives in its own module."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from apprentice import __version__
+from apprentice.cli import inspect_cmd, record_cmd, up_cmd
+from apprentice.errors import ApprenticeError
+
+app = typer.Typer(
+    name="apprentice",
+    help=(
+        "Record how work gets done on a computer — with consent, inside allowlisted work "
+        "apps only, encrypted on the device — and turn it into training data for "
+        "computer-use agents."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"apprentice {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more (never content)."),
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+app.command("record")(record_cmd.record)
+app.command("inspect")(inspect_cmd.inspect)
+app.command("up")(up_cmd.up)
+
+
+def run() -> None:
+    """Console-script entry: turn our errors into one line and a non-zero exit."""
+    try:
+        app()
+    except ApprenticeError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)

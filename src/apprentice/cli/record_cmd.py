@@ -1,0 +1,55 @@
+"""``apprentice record``: standalone recording to a local encrypted spool."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from apprentice.capture import CaptureConfig, record_until
+
+console = Console(stderr=True)
+
+
+def record(
+    out: Path = typer.Option(..., "--out", "-o", help="Spool folder (created if new)."),
+    duration: float | None = typer.Option(
+        None, "--duration", "-d", min=0.1, help="Stop after this many seconds (default: Ctrl-C)."
+    ),
+    display: str | None = typer.Option(
+        None, "--display", help="X display to record, e.g. :99 (default: $DISPLAY)."
+    ),
+    key_file: Path | None = typer.Option(
+        None, "--key-file",
+        help="Spool key (default ~/.config/apprentice/keys/<spool id>.key; never inside --out).",
+    ),
+    max_frame_rate: float = typer.Option(1.0, help="Average stored screenshots per second."),
+    frame_scale: float = typer.Option(1.0, help="Downscale stored screenshots (0.05–1.0)."),
+    frame_format: str = typer.Option("png", help="png (lossless, default), webp or jpeg."),
+) -> None:
+    """Record keyboard, mouse, window context and pre-/post-action screenshots.
+
+    Everything is sealed with a device key (AES-256-GCM) before it touches the disk.
+    Stops cleanly on Ctrl-C, SIGTERM or --duration; at most one second of events is lost
+    if the process is killed outright.
+
+    Example: apprentice record --out ~/recordings/today --duration 600
+    """
+    config = CaptureConfig(
+        max_frame_rate=max_frame_rate, frame_scale=frame_scale, frame_format=frame_format
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print(f"[bold red]●[/] recording to {out} — press Ctrl-C to stop")
+    result = record_until(
+        out, duration=duration, stop_event=stop, config=config, key_file=key_file, display=display
+    )
+    console.print(
+        f"[green]stopped[/]: {result.events} events, {result.frames_stored} screenshots, "
+        f"{result.spool_bytes / 1e6:.2f} MB in {result.seconds:.1f} s. "
+        f"See it with: apprentice inspect {out}"
+    )

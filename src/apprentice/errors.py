@@ -1,0 +1,55 @@
+"""The one exception tree of apprentice. Messages say what went wrong and what to do next,
+and never contain captured content or key material.
+
+    ApprenticeError
+    ├── ConfigError            bad settings, unknown backend, unsupported platform
+    │   └── UnsupportedPlatform   e.g. a Wayland session, which cannot be recorded safely
+    ├── KeyFileError           a key is missing, malformed, or readable by others
+    ├── DecryptionError        wrong key or tampered ciphertext (no detail, on purpose)
+    ├── SpoolError             the spool folder cannot be opened or written
+    │   └── CorruptRecord      one record failed its checks; the others are still readable
+    └── CaptureError           a capture backend failed to start or died
+"""
+
+from __future__ import annotations
+
+
+class ApprenticeError(Exception):
+    """Root of every error apprentice raises on purpose."""
+
+
+class ConfigError(ApprenticeError):
+    """The configuration or environment cannot be used as given."""
+
+
+class UnsupportedPlatform(ConfigError):
+    """This desktop session cannot be recorded (the message explains why and what to do)."""
+
+
+class KeyFileError(ApprenticeError):
+    """A key file is missing, malformed or not protected (0600, owned by us)."""
+
+
+class DecryptionError(ApprenticeError):
+    """Ciphertext did not authenticate: wrong key, wrong context, or tampering."""
+
+    def __init__(self, message: str = "ciphertext did not authenticate") -> None:
+        super().__init__(message)
+
+
+class SpoolError(ApprenticeError):
+    """The spool cannot be opened, read or written."""
+
+
+class CorruptRecord(SpoolError):
+    """One spool record is damaged; readers skip it and carry on."""
+
+    def __init__(self, segment: str, offset: int, why: str) -> None:
+        super().__init__(f"{segment} @ byte {offset}: {why}")
+        self.segment = segment
+        self.offset = offset
+        self.why = why
+
+
+class CaptureError(ApprenticeError):
+    """A capture backend could not start or stopped working."""
