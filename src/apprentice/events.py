@@ -143,7 +143,7 @@ class Focus:
 
     seq: int
     t: int
-    window: WindowInfo | None  # None: no window has focus (e.g. the desktop)
+    window: WindowInfo | None = None  # None: no window has focus (e.g. the desktop)
     kind: ClassVar[str] = "focus"
 
 

@@ -134,8 +134,12 @@ class SpoolSink:
                         self._write_frame(*late, pending)
                     elif late is not _STOP:
                         pending.append(late)  # type: ignore[arg-type]
-                if pending:
-                    self._write_events(pending)
+                for attempt in range(10):  # a full disk may free up; try for a few seconds
+                    if not pending or self._write_events(pending):
+                        break
+                    time.sleep(0.05 * 2**min(attempt, 4))
+                else:
+                    log.error("spool refused %d events at shutdown; they are lost", len(pending))
                 self._sync()
                 self._writer.close()
                 return

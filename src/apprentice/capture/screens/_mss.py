@@ -10,7 +10,7 @@ from apprentice.events import Monitor, Rect
 
 class ScreenSource:
     def __init__(self) -> None:
-        self._mss = mss.mss()
+        self._mss = mss.MSS()
 
     def monitors(self) -> list[Monitor]:
         # mss lists the whole virtual screen first, then each monitor. X11 has no

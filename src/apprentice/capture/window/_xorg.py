@@ -44,6 +44,7 @@ class WindowSource:
         self._a_role = atom("WM_WINDOW_ROLE")
         supported = self._root.get_full_property(atom("_NET_SUPPORTED"), Xatom.ATOM)
         self._ewmh = bool(supported and self._a_active in supported.value)
+        self._has_res = d.has_extension("X-Resource")
         self._root.change_attributes(event_mask=X.PropertyChangeMask)
         d.flush()
         self._refresh(force=True)
@@ -116,6 +117,8 @@ class WindowSource:
         )
         pid_prop = window.get_full_property(self._a_pid, Xatom.CARDINAL)
         pid = int(pid_prop.value[0]) if pid_prop and len(pid_prop.value) else None
+        if pid is None and self._has_res:
+            pid = self._client_pid(window)
         geometry = window.get_geometry()
         origin = self._root.translate_coords(window, 0, 0)
         return WindowInfo(
@@ -128,6 +131,24 @@ class WindowSource:
             bounds=Rect(int(origin.x), int(origin.y), int(geometry.width), int(geometry.height)),
             role=self._text(window, self._a_role, Xatom.STRING),
         )
+
+    def _client_pid(self, window: Any) -> int | None:
+        """Ask the server which local process owns the window (X-Resource 1.2).
+
+        Many toolkits (Tk, older Xt apps) never set _NET_WM_PID; the server knows anyway.
+        """
+        from Xlib.ext import res
+
+        try:
+            reply = self._display.res_query_client_ids(
+                [{"client": window.id, "mask": res.LocalClientPIDMask}]
+            )
+        except error.XError:
+            return None
+        for entry in reply.ids:
+            if entry.spec.mask == res.LocalClientPIDMask and entry.value:
+                return int(entry.value[0])
+        return None
 
     @staticmethod
     def _text(window: Any, atom: int, kind: int) -> str | None:

@@ -1,0 +1,5 @@
+"""python -m apprentice: the same as the `apprentice` command."""
+
+from apprentice.cli.main import run
+
+run()
