@@ -3,7 +3,9 @@ and never contain captured content or key material.
 
     ApprenticeError
     ├── ConfigError            bad settings, unknown backend, unsupported platform
-    │   └── UnsupportedPlatform   e.g. a Wayland session, which cannot be recorded safely
+    │   ├── UnsupportedPlatform   e.g. a Wayland session, which cannot be recorded safely
+    │   └── PolicyError           a capture policy file that must not be used (file:line: fix)
+    ├── ConsentError           no valid consent to the current notice; capture stays off
     ├── KeyFileError           a key is missing, malformed, or readable by others
     ├── DecryptionError        wrong key or tampered ciphertext (no detail, on purpose)
     ├── SpoolError             the spool folder cannot be opened or written
@@ -24,6 +26,21 @@ class ConfigError(ApprenticeError):
 
 class UnsupportedPlatform(ConfigError):
     """This desktop session cannot be recorded (the message explains why and what to do)."""
+
+
+class PolicyError(ConfigError):
+    """A capture policy file cannot be used. The agent must not record with it."""
+
+    def __init__(self, source: str, line: int | None, what: str) -> None:
+        where = source if line is None else f"{source}:{line}"
+        super().__init__(f"{where}: {what}")
+        self.source = source
+        self.line = line
+        self.what = what
+
+
+class ConsentError(ApprenticeError):
+    """The notice or the consent record is missing or outdated; capture stays off."""
 
 
 class KeyFileError(ApprenticeError):

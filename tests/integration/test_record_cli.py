@@ -68,7 +68,9 @@ def test_sigterm_stops_cleanly_and_drains(display: VirtualDisplay, open_notepad:
     assert isinstance(events[-1], ev.Control) and events[-1].op == "stop"
 
 
-def test_kill_9_loses_at_most_the_fsync_window(display: VirtualDisplay, open_notepad: Any, tmp_path: Path) -> None:
+def test_kill_9_loses_at_most_the_fsync_window(
+    display: VirtualDisplay, open_notepad: Any, tmp_path: Path
+) -> None:
     open_notepad("Scratch", "scratch")
     out = tmp_path / "spool"
     proc = _start_recorder(display, out)

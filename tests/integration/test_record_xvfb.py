@@ -158,7 +158,7 @@ def test_a_scripted_session_is_recorded_exactly(
         if isinstance(e, ev.Focus):
             current = e.window
         elif e in actions:
-            contexts.append((current.app_id if current else None))
+            contexts.append(current.app_id if current else None)
     assert contexts == script.window_of
     alpha_focus = next(e.window for e in events if isinstance(e, ev.Focus) and e.window
                        and e.window.title == "Alpha notes")

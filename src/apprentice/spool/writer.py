@@ -15,12 +15,15 @@ One writer thread owns a SpoolWriter; it is not thread-safe.
 from __future__ import annotations
 
 import errno
+import fcntl
+import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from apprentice import events as ev
+from apprentice.errors import SpoolError
 from apprentice.spool.codec import FrameBlob, encode_events, encode_frame
 from apprentice.spool.layout import SpoolLayout
 from apprentice.spool.segment import SegmentWriter
@@ -52,6 +55,7 @@ class SpoolWriter:
     ) -> None:
         self._layout = layout
         self._key = key
+        self._lock_fd = _lock_writer(layout.root)
         self._limits = {"ev": segment_bytes, "fr": frame_segment_bytes}
         self._max_total = max_total_bytes
         self._on_drop = on_drop or (lambda info: None)
@@ -101,6 +105,9 @@ class SpoolWriter:
         for segment in self._open.values():
             segment.close()
         self._open.clear()
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)  # releases the writer lock
+            self._lock_fd = -1
 
     def _append(self, stream: str, payload: bytes) -> None:
         segment = self._open.get(stream)
@@ -139,3 +146,42 @@ class SpoolWriter:
 
 
 _STREAM_NAMES = {"ev": "events", "fr": "frames"}
+WRITER_LOCK = "writer.lock"
+
+
+def _lock_writer(root: Path) -> int:
+    """Take the spool's writer lock: one recorder per spool, and uploaders can tell
+    whether the newest segments may still grow (see :func:`writer_active`)."""
+    fd = os.open(root / WRITER_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise SpoolError(f"another recorder is writing to {root}; stop it first") from None
+    return fd
+
+
+def writer_active(root: Path) -> bool:
+    """True while a SpoolWriter holds the spool open (its newest segments may still grow)."""
+    try:
+        fd = os.open(root / WRITER_LOCK, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def closed_segments(root: Path) -> list[tuple[int, str, Path]]:
+    """Segments that will never be appended to again, oldest first (safe to upload)."""
+    segments = list_segments(root / "segments")
+    if not writer_active(root):
+        return segments
+    newest: dict[str, int] = {}
+    for number, kind, _ in segments:
+        newest[kind] = number
+    return [s for s in segments if s[0] != newest[s[1]]]

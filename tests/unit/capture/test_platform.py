@@ -11,7 +11,8 @@ from apprentice.errors import ConfigError, UnsupportedPlatform
 
 @pytest.mark.skipif(platform_name() != "linux-x11", reason="X11 rules apply on Linux only")
 @pytest.mark.parametrize(
-    "env", [{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, {"XDG_SESSION_TYPE": "wayland", "DISPLAY": ":0"}]
+    "env",
+    [{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, {"XDG_SESSION_TYPE": "wayland", "DISPLAY": ":0"}],
 )
 def test_wayland_is_refused_with_an_explanation(env: dict[str, str]) -> None:
     with pytest.raises(UnsupportedPlatform, match="Wayland.*X11"):
@@ -43,5 +44,8 @@ def test_importing_capture_loads_no_hook_library() -> None:
     import subprocess
     import sys
 
-    code = "import sys, apprentice.capture; sys.exit(any(m in sys.modules for m in ('pynput', 'mss', 'Xlib')))"
+    code = (
+        "import sys, apprentice.capture; "
+        "sys.exit(any(m in sys.modules for m in ('pynput', 'mss', 'Xlib')))"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

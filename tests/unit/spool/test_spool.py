@@ -197,3 +197,19 @@ def test_a_full_disk_drops_the_frame_and_reports_it(tmp_path: Path, monkeypatch:
     assert drops == [{"reason": "disk_full", "stream": "frames", "dropped_frames": 1}]
     with pytest.raises(OSError):
         writer.write_events(_keys(1, start=2))  # events are never dropped silently
+
+
+def test_one_writer_per_spool_and_uploaders_see_only_closed_segments(tmp_path: Path) -> None:
+    from apprentice.spool.writer import closed_segments, writer_active
+
+    writer, _ = _writer(tmp_path / "s", segment_bytes=300)
+    for batch in range(4):
+        writer.write_events(_keys(10, start=batch * 10 + 1))
+    assert writer_active(tmp_path / "s")
+    with pytest.raises(SpoolError, match="another recorder"):
+        _writer(tmp_path / "s")
+    all_segments = list_segments(tmp_path / "s" / "segments")
+    assert closed_segments(tmp_path / "s") == all_segments[:-1]
+    writer.close()
+    assert not writer_active(tmp_path / "s")
+    assert closed_segments(tmp_path / "s") == all_segments

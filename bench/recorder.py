@@ -1,0 +1,268 @@
+"""Benchmark of the recorder on a real X server (Xvfb): CPU, memory, storage, loss, delay.
+
+Runs `apprentice record` as its own process on a fresh Xvfb with a real editor window,
+injects a fixed input workload through XTEST from this process, and prints for the
+recorder's process tree:
+
+* CPU as % of one core (user + system time over the workload's wall time),
+* peak RSS (VmHWM),
+* bytes written per minute (events and frames separately) and input-event storage per hour,
+* events injected vs captured (per kind), and
+* the p50/p99 delay from injection to the event being readable in the spool.
+
+Workloads (issue "Capture agent"):
+  typical  ≈5 keys/s, ≈20 pointer moves/s, a click every 2 s, for 60 s
+  burst    1,000 input events/s for 20 s (800 moves + 100 key presses a second)
+
+Usage:  .venv/bin/python bench/recorder.py [--workload typical|burst|all] [--seconds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import psutil
+from Xlib import XK, X, display
+from Xlib.ext import xtest
+
+from apprentice import events as ev
+from apprentice.crypto import load_key_file
+from apprentice.demo.xvfb import VirtualDisplay, notepad_command, wait_for_window, xdotool
+from apprentice.spool import open_layout
+from apprentice.spool.codec import decode_events
+from apprentice.spool.segment import read_segment
+from apprentice.spool.writer import list_segments
+
+
+def build_schedule(workload: str, seconds: float) -> list[tuple[float, str, tuple[int, ...]]]:
+    """(offset s, kind, args) for every injected event, in time order."""
+    plan: list[tuple[float, str, tuple[int, ...]]] = []
+    if workload == "typical":
+        for i in range(int(seconds * 20)):
+            t = i / 20
+            plan.append((t, "move", (100 + (i * 7) % 400, 100 + (i * 3) % 250)))
+        for i in range(int(seconds * 5)):
+            t = i / 5 + 0.013
+            plan.append((t, "key_down", ()))
+            plan.append((t + 0.06, "key_up", ()))
+        for i in range(int(seconds / 2)):
+            t = i * 2 + 0.5
+            plan.append((t, "mouse_down", ()))
+            plan.append((t + 0.08, "mouse_up", ()))
+    elif workload == "burst":
+        step = 0.001
+        for i in range(int(seconds * 1000)):
+            t = i * step
+            slot = i % 10
+            if slot == 4:
+                plan.append((t, "key_down", ()))
+            elif slot == 9:
+                plan.append((t, "key_up", ()))
+            else:
+                plan.append((t, "move", (100 + (i * 7) % 400, 100 + (i * 3) % 250)))
+    else:
+        raise ValueError(workload)
+    plan.sort(key=lambda item: item[0])
+    return plan
+
+
+class Injector:
+    def __init__(self, display_name: str) -> None:
+        self.d = display.Display(display_name)
+        self.keycode = self.d.keysym_to_keycode(XK.string_to_keysym("a"))
+        self.injected: dict[str, list[int]] = defaultdict(list)
+
+    def run(self, plan: list[tuple[float, str, tuple[int, ...]]]) -> None:
+        start = time.monotonic()
+        last_move = None
+        for offset, kind, args in plan:
+            delay = start + offset - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if kind == "move":
+                if args == last_move:
+                    continue
+                last_move = args
+                xtest.fake_input(self.d, X.MotionNotify, x=args[0], y=args[1])
+                name = "mouse_move"
+            elif kind == "key_down":
+                xtest.fake_input(self.d, X.KeyPress, self.keycode)
+                name = kind
+            elif kind == "key_up":
+                xtest.fake_input(self.d, X.KeyRelease, self.keycode)
+                name = kind
+            elif kind == "mouse_down":
+                xtest.fake_input(self.d, X.ButtonPress, 1)
+                name = kind
+            else:
+                xtest.fake_input(self.d, X.ButtonRelease, 1)
+                name = kind
+            self.d.sync()  # the server has the event when sync returns
+            self.injected[name].append(time.monotonic_ns())
+
+
+class SpoolTail:
+    """Reads the spool while it is written, noting when each event became readable."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.arrivals: dict[str, list[tuple[int, int]]] = defaultdict(list)  # kind -> (event t, seen ns)
+        self._seen: set[tuple[str, int]] = set()
+        self._stop = threading.Event()
+        self._key: bytes | None = None
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.poll()
+
+    def poll(self) -> None:
+        try:
+            layout = open_layout(self.root)
+            self._key = self._key or load_key_file(layout.key_path())
+        except Exception:
+            return
+        now = time.monotonic_ns()
+        for _, kind, path in list_segments(layout.segments):
+            if kind != "ev":
+                continue
+            for item in read_segment(path, self._key):
+                if not isinstance(item, tuple):
+                    continue
+                ref, payload = item
+                if (path.name, ref.index) in self._seen:
+                    continue
+                self._seen.add((path.name, ref.index))
+                for event in decode_events(payload):
+                    if event.kind in ev.INPUT_KINDS:
+                        self.arrivals[event.kind].append((event.t, now))
+
+
+def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, object]:
+    plan = build_schedule(workload, seconds)
+    with tempfile.TemporaryDirectory() as tmp, VirtualDisplay(1280, 800) as vd:
+        env = vd.env()
+        env["APPRENTICE_KEY_DIR"] = str(Path(tmp) / "keys")
+        os.environ["APPRENTICE_KEY_DIR"] = env["APPRENTICE_KEY_DIR"]
+        editor = subprocess.Popen(
+            notepad_command("Bench notes", "benchpad") + ["--geometry", "900x600+20+20"], env=env
+        )
+        wid = wait_for_window(vd, "Bench notes")
+        xdotool(vd, "windowactivate", "--sync", wid)
+        out = Path(tmp) / "spool"
+        cmd = [sys.executable, "-m", "apprentice", "record", "--out", str(out)]
+        if not frames:
+            cmd += ["--max-frame-rate", "0.0001"]
+        recorder = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        proc = psutil.Process(recorder.pid)
+        tail = SpoolTail(out)
+        # Wait until the recorder is capturing.
+        injector = Injector(vd.display or "")
+        deadline = time.monotonic() + 30
+        while not tail.arrivals and time.monotonic() < deadline:
+            xtest.fake_input(injector.d, X.MotionNotify, x=5, y=5 + int(time.monotonic() * 10) % 50)
+            injector.d.sync()
+            time.sleep(0.1)
+            tail.poll()
+        warmup = {k: len(v) for k, v in tail.arrivals.items()}
+        tail.start()
+        cpu0 = sum(proc.cpu_times()[:2]) + sum(sum(c.cpu_times()[:2]) for c in proc.children(True))
+        wall0 = time.monotonic()
+        injector.run(plan)
+        time.sleep(1.5)  # let the last flush and post-action frames happen
+        wall = time.monotonic() - wall0
+        cpu = sum(proc.cpu_times()[:2]) + sum(sum(c.cpu_times()[:2]) for c in proc.children(True)) - cpu0
+        peak_kb = _vm_hwm(recorder.pid)
+        recorder.send_signal(signal.SIGTERM)
+        recorder.wait(60)
+        tail.stop()
+        tail.poll()
+        editor.terminate()
+        editor.wait(5)
+        sizes = {"events": 0, "frames": 0}
+        for _, kind, path in list_segments(out / "segments"):
+            sizes["events" if kind == "ev" else "frames"] += path.stat().st_size
+
+    injected = {k: len(v) for k, v in injector.injected.items()}
+    captured = {k: len(tail.arrivals.get(k, [])) - warmup.get(k, 0) for k in injected}
+    delays = []
+    for kind, times in injector.injected.items():
+        seen = tail.arrivals.get(kind, [])[warmup.get(kind, 0):]
+        for injected_ns, (_, seen_ns) in zip(times, seen, strict=False):
+            delays.append((seen_ns - injected_ns) / 1e6)
+    minutes = wall / 60
+    return {
+        "workload": workload,
+        "seconds": round(wall, 1),
+        "cpu_percent_of_one_core": round(100 * cpu / wall, 2),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "events_bytes_per_minute": round(sizes["events"] / minutes),
+        "frames_bytes_per_minute": round(sizes["frames"] / minutes),
+        "input_storage_mb_per_hour": round(sizes["events"] / minutes * 60 / 1e6, 2),
+        "injected": injected,
+        "captured": captured,
+        "lost": {k: injected[k] - captured.get(k, 0) for k in injected},
+        "delay_ms_p50": round(statistics.median(delays), 1) if delays else None,
+        "delay_ms_p99": round(statistics.quantiles(delays, n=100)[98], 1) if len(delays) > 100 else None,
+    }
+
+
+def _vm_hwm(pid: int) -> int:
+    total = 0
+    for p in [pid] + [c.pid for c in psutil.Process(pid).children(True)]:
+        with open(f"/proc/{p}/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workload", choices=["typical", "burst", "all"], default="all")
+    parser.add_argument("--seconds", type=float, help="Override the workload's duration.")
+    parser.add_argument("--json", action="store_true", help="Print JSON only.")
+    args = parser.parse_args()
+    runs = ["typical", "burst"] if args.workload == "all" else [args.workload]
+    results = []
+    for name in runs:
+        seconds = args.seconds or (60 if name == "typical" else 20)
+        results.append(measure(name, seconds))
+    machine = {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+    if args.json:
+        print(json.dumps({"machine": machine, "results": results}, indent=2))
+        return
+    print(f"machine: {machine}")
+    for r in results:
+        print(f"\n== {r['workload']} ({r['seconds']} s)")
+        for key, value in r.items():
+            if key not in ("workload", "seconds"):
+                print(f"  {key:28} {value}")
+
+
+if __name__ == "__main__":
+    main()

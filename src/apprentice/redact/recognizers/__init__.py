@@ -1,0 +1,1 @@
+"""One module per recognizer; the table that names them is ``apprentice.redact.RECOGNIZERS``."""
