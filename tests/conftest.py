@@ -17,6 +17,6 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     for name in list(os.environ):
         if name not in _KEEP and not name.startswith(("PYTEST_", "COV_")):
             monkeypatch.delenv(name, raising=False)
-    keys = tmp_path / "keys"
-    monkeypatch.setenv("APPRENTICE_KEY_DIR", str(keys))
+    monkeypatch.setenv("APPRENTICE_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("APPRENTICE_CONFIG_DIR", str(tmp_path / "config"))
     yield

@@ -8,9 +8,13 @@ and never contain captured content or key material.
     ├── ConsentError           no valid consent to the current notice; capture stays off
     ├── KeyFileError           a key is missing, malformed, or readable by others
     ├── DecryptionError        wrong key or tampered ciphertext (no detail, on purpose)
+    ├── VerificationError      a signature did not verify (no detail, on purpose)
+    ├── MalformedChunk         bytes that are not a well-formed sealed chunk
     ├── SpoolError             the spool folder cannot be opened or written
     │   └── CorruptRecord      one record failed its checks; the others are still readable
-    └── CaptureError           a capture backend failed to start or died
+    ├── CaptureError           a capture backend failed to start or died
+    └── UploadError            the collector could not be reached or refused a request
+        └── UploadRejected        a permanent refusal (4xx); retrying will not help
 """
 
 from __future__ import annotations
@@ -70,3 +74,26 @@ class CorruptRecord(SpoolError):
 
 class CaptureError(ApprenticeError):
     """A capture backend could not start or stopped working."""
+
+
+class VerificationError(ApprenticeError):
+    """A signature did not verify: wrong key, changed message, or forgery."""
+
+    def __init__(self, message: str = "signature did not verify") -> None:
+        super().__init__(message)
+
+
+class MalformedChunk(ApprenticeError):
+    """Bytes that are not a well-formed sealed chunk (the message says which check failed)."""
+
+
+class UploadError(ApprenticeError):
+    """The collector could not be reached, or kept failing after every retry."""
+
+
+class UploadRejected(UploadError):
+    """The collector refused a request for good (4xx); the message carries its reason."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"collector refused the request ({status}): {message}")
+        self.status = status

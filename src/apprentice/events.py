@@ -30,7 +30,8 @@ SCHEMA_VERSION = 1
 MouseButton: TypeAlias = Literal["left", "middle", "right", "back", "forward", "other"]
 FrameTrigger: TypeAlias = Literal["pre", "post", "focus", "refresh"]
 ControlOp: TypeAlias = Literal[
-    "start", "stop", "pause", "resume", "consent", "gap", "marker", "task_start", "task_end"
+    "start", "stop", "pause", "resume", "consent", "gap", "marker", "task_start", "task_end",
+    "redacted",
 ]
 
 
@@ -177,7 +178,9 @@ class Control:
     """Session bookkeeping: start/stop, pause/resume, consent, gaps and task markers.
 
     A ``gap`` says that something was not recorded and why (``reason``), with counts in
-    ``info``; it never says what the missing content was.
+    ``info``; it never says what the missing content was. A ``redacted`` control stands
+    where typed keys were removed by redaction: ``reason`` is the entity type and
+    ``info["keys"]`` the number of key presses removed.
     """
 
     seq: int

@@ -16,11 +16,13 @@ from apprentice import events as ev
 from apprentice.demo.xvfb import VirtualDisplay, xdotool
 from apprentice.spool import open_spool
 from tests.integration.conftest import wait_until
+from tests.support import prepare_device
 
 pytestmark = pytest.mark.display
 
 FSYNC_WINDOW_S = 1.0
 FLUSH_INTERVAL_S = 0.2
+HOLD_CHARS = 64  # typed characters held back for redaction (capture/textguard.py)
 
 
 def _start_recorder(display: VirtualDisplay, out: Path) -> subprocess.Popen[bytes]:
@@ -51,7 +53,8 @@ def _wait_until_recording(display: VirtualDisplay, out: Path) -> None:
 
 
 def test_sigterm_stops_cleanly_and_drains(display: VirtualDisplay, open_notepad: Any, tmp_path: Path) -> None:
-    open_notepad("Scratch", "scratch")
+    prepare_device(["Scratch"])
+    xdotool(display, "windowactivate", "--sync", open_notepad("Scratch", "scratch"))
     out = tmp_path / "spool"
     proc = _start_recorder(display, out)
     try:
@@ -71,7 +74,8 @@ def test_sigterm_stops_cleanly_and_drains(display: VirtualDisplay, open_notepad:
 def test_kill_9_loses_at_most_the_fsync_window(
     display: VirtualDisplay, open_notepad: Any, tmp_path: Path
 ) -> None:
-    open_notepad("Scratch", "scratch")
+    prepare_device(["Scratch"])
+    xdotool(display, "windowactivate", "--sync", open_notepad("Scratch", "scratch"))
     out = tmp_path / "spool"
     proc = _start_recorder(display, out)
     injected: list[int] = []  # monotonic ns when each key had certainly been delivered
@@ -91,7 +95,9 @@ def test_kill_9_loses_at_most_the_fsync_window(
     reader = open_spool(out)
     keys = [e for e in reader.events() if isinstance(e, ev.KeyDown) and e.key == "x"]
     window_ns = int((FSYNC_WINDOW_S + FLUSH_INTERVAL_S + 0.3) * 1e9)
-    must_have = sum(1 for t in injected if t < killed_at - window_ns)
+    # Keys older than the fsync window are safe, except the last HOLD_CHARS typed ones,
+    # which the redaction guard may still hold (a documented part of the loss window).
+    must_have = min(sum(1 for t in injected if t < killed_at - window_ns), len(injected) - HOLD_CHARS)
     assert must_have > 10
     assert len(keys) >= must_have, f"lost {must_have - len(keys)} events older than the window"
     assert len(keys) <= len(injected)

@@ -13,6 +13,7 @@ from apprentice.capture import CaptureConfig, CaptureSession, record_until
 from apprentice.demo.xvfb import VirtualDisplay, xdotool
 from apprentice.spool import open_spool
 from tests.integration.conftest import wait_until
+from tests.support import prepare_device
 
 pytestmark = pytest.mark.display
 
@@ -23,14 +24,20 @@ BETA_GEOMETRY = "500x360+700+380"
 class Script:
     """Drives xdotool and writes down what the spool must then hold."""
 
-    def __init__(self, display: VirtualDisplay) -> None:
+    def __init__(self, display: VirtualDisplay, session: CaptureSession | None = None) -> None:
         self.display = display
+        self.session = session
         self.expected: list[tuple[Any, ...]] = []
         self.window_of: list[str] = []  # expected app for each expected input event
         self.app = ""
 
     def focus(self, wid: str, app: str) -> None:
+        assert self.session is not None
+        before = self.session.frames.stats.by_trigger.get("focus", 0)
         xdotool(self.display, "windowactivate", "--sync", wid)
+        # A newly focused window is grabbed once it settles; actions before that would
+        # have no pre-action frame showing it (grabs of the previous window are never used).
+        wait_until(lambda: self.session.frames.stats.by_trigger.get("focus", 0) > before)
         self.app = app
 
     def _expect(self, *item: Any) -> None:
@@ -94,6 +101,7 @@ def _plain(key: str) -> list[tuple[str, str]]:
 def test_a_scripted_session_is_recorded_exactly(
     display: VirtualDisplay, open_notepad: Any, tmp_path: Path
 ) -> None:
+    prepare_device(["Alphapad", "Betapad"])
     alpha = open_notepad("Alpha notes", "alphapad", ALPHA_GEOMETRY)
     beta = open_notepad("Beta notes", "betapad", BETA_GEOMETRY)
     script = Script(display)
@@ -122,6 +130,7 @@ def test_a_scripted_session_is_recorded_exactly(
     try:
         assert started.wait(30)
         assert not failure, failure
+        script.session = holder["session"]
         script.focus(alpha, "Alphapad")
         script.click(200, 200)
         script.keys("shift+h", "i", "shift+1", "BackSpace",

@@ -11,16 +11,18 @@ from apprentice.capture.session import CaptureSession
 from apprentice.capture.window._fake import WindowSource as FakeWindow
 from apprentice.events import Rect, WindowInfo
 from apprentice.spool import SpoolSink, open_sink
+from tests.support import make_gate
 
 EDITOR = WindowInfo(wid=1, app_id="Editor", process="editor", title="notes.txt", bounds=Rect(0, 0, 64, 48))
 TERMINAL = WindowInfo(wid=2, app_id="Terminal", process="term", title="shell", bounds=Rect(0, 0, 64, 48))
 
 
-def fake_session(spool_dir, config: CaptureConfig | None = None, **sink_args: Any):  # type: ignore[no-untyped-def]
+def fake_session(spool_dir, config: CaptureConfig | None = None, window: WindowInfo | None = EDITOR,
+                 apps: tuple[str, ...] = ("Editor", "Terminal"), **sink_args: Any):  # type: ignore[no-untyped-def]
     sink: SpoolSink = open_sink(spool_dir, **sink_args)
-    inputs, windows, screen = FakeInput(), FakeWindow(EDITOR), FakeScreen()
+    inputs, windows, screen = FakeInput(), FakeWindow(window), FakeScreen()
     session = CaptureSession(
-        sink, inputs, windows, lambda: screen,
+        sink, inputs, windows, lambda: screen, make_gate(list(apps)),
         config or CaptureConfig(refresh_interval=0.05, settle_delay=0.01),
     )
     return session, inputs, windows, screen, sink

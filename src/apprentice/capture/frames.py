@@ -31,7 +31,10 @@ from apprentice.capture.clock import Stamper
 from apprentice.capture.config import CaptureConfig
 from apprentice.capture.encode import blob_hash, encode, pixel_hash
 from apprentice.spool.codec import FrameBlob
-from apprentice.spool.sink import SpoolSink
+
+#: ``deliver(frame_event, image_or_None)``: hands a stamped frame event (and its image, if
+#: it is new) on towards the spool.
+FrameDelivery = Callable[[ev.Frame, FrameBlob | None], None]
 
 log = logging.getLogger(__name__)
 _STORED_MEMORY = 4096
@@ -43,6 +46,7 @@ class Grab:
     monitor: ev.Monitor
     image: RawImage
     pixels: str | None = None
+    allowed: bool = False  # was capture allowed when this grab was taken?
 
 
 @dataclass
@@ -79,17 +83,21 @@ class FrameWorker:
         self,
         open_screen: Callable[[], ScreenSource],
         stamper: Stamper,
-        sink: SpoolSink,
+        deliver: FrameDelivery,
         config: CaptureConfig,
+        *,
+        may_capture: Callable[[], bool],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._open_screen = open_screen
         self._stamper = stamper
-        self._sink = sink
+        self._deliver = deliver
+        self._may_capture = may_capture
         self._config = config
         self._clock = clock
         self._cond = threading.Condition()
         self._requests: deque[tuple[int, int, tuple[int, int] | None]] = deque()
+        self._grab_waiters: list[threading.Event] = []
         self._settle_due: float | None = None
         self._post_for: int | None = None
         self._focus_due: float | None = None
@@ -125,6 +133,14 @@ class FrameWorker:
             self._post_for = seq
             self._settle_due = self._clock() + self._config.settle_delay
 
+    def grab_soon(self) -> threading.Event:
+        """Grab now (without storing); the returned event is set once the grab is done."""
+        done = threading.Event()
+        with self._cond:
+            self._grab_waiters.append(done)
+            self._cond.notify()
+        return done
+
     def note_focus(self) -> None:
         with self._cond:
             self._focus_due = self._clock() + self._config.settle_delay
@@ -154,7 +170,7 @@ class FrameWorker:
         try:
             while True:
                 with self._cond:
-                    while not (self._requests or self._stopping):
+                    while not (self._requests or self._stopping or self._grab_waiters):
                         due = min(
                             d for d in (self._settle_due, self._focus_due, next_refresh)
                             if d is not None
@@ -165,13 +181,14 @@ class FrameWorker:
                         self._cond.wait(wait)
                     requests = list(self._requests)
                     self._requests.clear()
+                    waiters, self._grab_waiters = self._grab_waiters, []
                     stopping = self._stopping
                 for seq, t, point in requests:
                     self._commit_pre(seq, t, point)
                 now = self._clock()
                 settle = self._settle_due is not None and now >= self._settle_due
                 focus = self._focus_due is not None and now >= self._focus_due
-                if settle or focus or now >= next_refresh:
+                if settle or focus or waiters or now >= next_refresh:
                     grabs = self._grab_all(screen)
                     next_refresh = now + self._config.refresh_interval
                     if settle:
@@ -181,13 +198,17 @@ class FrameWorker:
                     if focus:
                         self._focus_due = None
                         self._commit(self._grab_at_cursor(grabs), "focus", None)
+                    for waiter in waiters:
+                        waiter.set()
                 if stopping:
                     return
         finally:
             screen.close()
 
     def _grab_all(self, screen: ScreenSource) -> list[Grab]:
-        grabs = []
+        grabs: list[Grab] = []
+        if not self._may_capture():
+            return grabs  # nothing is even grabbed while the policy says no
         for monitor in self.monitors:
             started = time.perf_counter_ns()
             t = self._stamper.clock()
@@ -199,7 +220,7 @@ class FrameWorker:
                 continue
             self.stats.grab_ns += time.perf_counter_ns() - started
             self.stats.grabs += 1
-            grab = Grab(t, monitor, image)
+            grab = Grab(t, monitor, image, allowed=self._may_capture())
             self._history.append(grab)
             grabs.append(grab)
         return grabs
@@ -224,7 +245,9 @@ class FrameWorker:
         self._commit(before[-1], "pre", seq)
 
     def _commit(self, grab: Grab | None, trigger: ev.FrameTrigger, for_seq: int | None) -> None:
-        if grab is None:
+        # A grab taken while capture was refused (another window had focus) is never
+        # stored, even if capture is allowed again by the time an action asks for it.
+        if grab is None or not grab.allowed or not self._may_capture():
             return
         if grab.pixels is None:
             grab.pixels = pixel_hash(grab.image)
@@ -256,12 +279,8 @@ class FrameWorker:
             width=width, height=height, format=self._config.frame_format,
             pixel_hash=grab.pixels, for_seq=for_seq, cursor=self.cursor,
         )
+        new_blob = blob
+        self._stamper.stamp_with(ev.Frame, lambda e: self._deliver(e, new_blob), t=grab.t, **fields)
         if blob is not None:
-            new_blob = blob
-            self._stamper.stamp_with(
-                ev.Frame, lambda e: self._sink.put_frame(new_blob, e), t=grab.t, **fields
-            )
             self.stats.stored += 1
-        else:
-            self._stamper.stamp(ev.Frame, t=grab.t, **fields)
         self.stats.by_trigger[trigger] = self.stats.by_trigger.get(trigger, 0) + 1

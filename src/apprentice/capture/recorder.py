@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apprentice.capture.config import CaptureConfig
+from apprentice.capture.device_state import DeviceState
+from apprentice.capture.gate import CaptureGate
 from apprentice.capture.inputs import open_input_source
 from apprentice.capture.platform import check_recordable
 from apprentice.capture.screens import open_screen_source
 from apprentice.capture.session import CaptureSession
 from apprentice.capture.window import open_window_source
+from apprentice.errors import ConfigError, ConsentError
+from apprentice.policy import load_notice, load_policy
+from apprentice.redact import RedactorConfig, build_redactor
 from apprentice.spool import open_sink
 
 
@@ -40,9 +45,16 @@ def record_until(
     config: CaptureConfig | None = None,
     key_file: Path | None = None,
     display: str | None = None,
+    policy_file: Path | None = None,
+    state: DeviceState | None = None,
     on_started: Callable[[CaptureSession], None] | None = None,
 ) -> Recording:
-    """Record to the spool at ``out`` until the duration passes or ``stop_event`` is set."""
+    """Record to the spool at ``out`` until the duration passes or ``stop_event`` is set.
+
+    Refuses to start without a valid policy file or without consent to the current notice.
+    """
+    state = state or DeviceState.default()
+    gate = open_gate(state, policy_file)
     if display:
         os.environ["DISPLAY"] = display
     platform = check_recordable()
@@ -53,7 +65,8 @@ def record_until(
     )
     session = CaptureSession(
         sink, open_input_source("pynput"), open_window_source("auto"),
-        lambda: open_screen_source("mss"), config, platform=platform,
+        lambda: open_screen_source("mss"), gate, config, platform=platform,
+        on_state=lambda decision: write_status(state, decision),
     )
     started = time.monotonic()
     session.start()
@@ -63,6 +76,7 @@ def record_until(
         stop_event.wait(duration)
     finally:
         session.stop()
+        state.status_path.unlink(missing_ok=True)
     return Recording(
         out=out,
         session_id=session.session_id,
@@ -71,3 +85,45 @@ def record_until(
         spool_bytes=sum(p.stat().st_size for p in (out / "segments").iterdir()),
         seconds=time.monotonic() - started,
     )
+
+
+def open_gate(state: DeviceState, policy_file: Path | None = None) -> CaptureGate:
+    """Load the policy, the notice and the redactor; refuse to go on without consent."""
+    path = policy_file or state.policy_path
+    if not path.exists():
+        raise ConfigError(
+            f"no capture policy at {path}; pass --policy FILE or ask your privacy officer "
+            "for one (see docs/privacy.md for the format)"
+        )
+    policy = load_policy(path)
+    notice = load_notice()
+    if state.consent.consent_version(notice) is None:
+        raise ConsentError(
+            "you have not accepted the current notice; read it with `apprentice consent show` "
+            "and accept it with `apprentice consent accept`"
+        )
+    redactor = build_redactor(RedactorConfig(keep_url_query=policy.keep_url_query))
+    return CaptureGate(policy, notice, state, redactor)
+
+
+def write_status(state: DeviceState, decision: object) -> None:
+    """Publish the recorder's state for `apprentice status` (no content, just the state)."""
+    import json
+    import tempfile
+
+    capture = bool(getattr(decision, "capture", False))
+    body = {
+        "recording": capture,
+        "keys": bool(getattr(decision, "keys", False)),
+        "reason": getattr(decision, "reason", "unknown"),
+        "pid": os.getpid(),
+        "updated": time.time(),
+    }
+    try:
+        state.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".status-", dir=state.root)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(body, handle)
+        os.replace(tmp, state.status_path)
+    except OSError:
+        pass  # status is informative; never stop recording over it

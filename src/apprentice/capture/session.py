@@ -1,19 +1,21 @@
 """CaptureSession: the one public entry point of the recorder.
 
-Wires input hooks, window context and the frame worker to the spool through one stamper
-(one clock, one sequence). Hook callbacks do the least possible work — stamp, enqueue,
-note what the frame worker needs — so input is never delayed by disk or image work.
+    hooks ──▶ gate (consent, policy, pause) ──▶ stamper (one clock) ──▶ text guard ──▶ spool
+    screen ─▶ frame worker (only while the gate is open) ──────────────┘
 
-Lifecycle: ``start()`` writes the ``control/start`` event with the session's single
-wall-clock anchor and the monitor geometry; ``stop()`` stops the hooks first, then the
-frame worker, writes ``control/stop`` with counts, and drains the spool.
+Hook callbacks do the least possible work — ask the gate, stamp, enqueue — so input is
+never delayed by disk or image work. There is no path from a hook to the spool that does
+not pass the gate: a refused event is not stamped at all, and refused periods appear only
+as content-free ``gap`` controls.
 
-Privacy: a ``gate`` (see ``apprentice.capture.gate``) sees every event before it is
-stamped and may drop or replace it; the recorder has no path to the spool around it.
+Lifecycle: ``start()`` writes ``control/start`` with the session's single wall-clock
+anchor and the monitor geometry; ``stop()`` stops the hooks first, then the frame worker,
+writes ``control/stop`` with counts, releases held keystrokes and drains the spool.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import secrets
@@ -29,19 +31,20 @@ from apprentice.capture.base import InputSource, ScreenSource, WindowSource
 from apprentice.capture.clock import Stamper
 from apprentice.capture.config import CaptureConfig
 from apprentice.capture.frames import FrameWorker
+from apprentice.capture.gate import CaptureGate
+from apprentice.capture.textguard import TypedTextGuard
+from apprentice.policy import Decision
+from apprentice.spool.codec import FrameBlob
 from apprentice.spool.sink import SpoolSink
 
 log = logging.getLogger(__name__)
-
-_MODIFIERS = frozenset(
-    {"shift", "shift_l", "shift_r", "ctrl", "ctrl_l", "ctrl_r", "alt", "alt_l", "alt_r",
-     "alt_gr", "cmd", "cmd_l", "cmd_r", "caps_lock"}
-)
+_REFRESH_S = 1.0
 
 
 @dataclass
 class SessionCounts:
     by_kind: dict[str, int]
+    suppressed: int = 0
     started_ns: int = 0
     stopped_ns: int = 0
 
@@ -53,29 +56,40 @@ class CaptureSession:
         inputs: InputSource,
         windows: WindowSource,
         open_screen: Callable[[], ScreenSource],
+        gate: CaptureGate,
         config: CaptureConfig | None = None,
         *,
         platform: str = "linux-x11",
         clock: Callable[[], int] = time.monotonic_ns,
         wall_clock: Callable[[], int] = time.time_ns,
+        on_state: Callable[[Decision], None] | None = None,
     ) -> None:
         self.config = config or CaptureConfig()
         self.session_id = secrets.token_hex(8)
+        self.gate = gate
         self._sink = sink
         self._inputs = inputs
         self._windows = windows
         self._platform = platform
         self._wall_clock = wall_clock
-        self._stamper = Stamper(sink.put_event, clock)
-        self.frames = FrameWorker(open_screen, self._stamper, sink, self.config)
+        self._on_state = on_state or (lambda decision: None)
+        self.guard = TypedTextGuard(gate.redactor, self._release)
+        self._stamper = Stamper(self.guard.accept, clock)
+        self.frames = FrameWorker(
+            open_screen, self._stamper, self._deliver_frame, self.config,
+            may_capture=lambda: self.gate.decision.capture,
+        )
         self._last_key_ns: int | None = None
         self._burst_open = False
         self._scrolling_since: int | None = None
-        self._buttons_down = 0
-        self._keys_down: set[str] = set()
+        self._blocked: str | None = None  # reason of the open gap, if any
+        self._keys_blocked: str | None = None
         self._running = False
         self._lock = threading.Lock()
+        self._stop_refresh = threading.Event()
+        self._refresher: threading.Thread | None = None
         self.counts = SessionCounts(by_kind={})
+        self.ready = threading.Event()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -95,6 +109,7 @@ class CaptureSession:
                 "recorder": __version__,
                 "pid": os.getpid(),
                 "monitors": [_monitor_dict(m) for m in self.frames.monitors],
+                "policy_version": self.gate.policy.version,
                 "config": {
                     "max_frame_rate": self.config.max_frame_rate,
                     "frame_scale": self.config.frame_scale,
@@ -103,33 +118,56 @@ class CaptureSession:
             },
         )
         self._sink.start(self._gap_event)
+        self.guard.start()
         self._running = True
         self._windows.start(self._on_focus)
+        if self._apply(self.gate.refresh()).capture:
+            self.ready = self.frames.grab_soon()  # a first pre-action candidate
         self._inputs.start(self._on_input)
+        self._refresher = threading.Thread(target=self._refresh_loop, name="apprentice-gate", daemon=True)
+        self._refresher.start()
 
     def stop(self) -> None:
         with self._lock:
             if not self._running:
                 return
             self._running = False
+        self._stop_refresh.set()
+        if self._refresher is not None:
+            self._refresher.join(5)
         self._inputs.stop()
         self._windows.stop()
         self.frames.stop()
+        with self._lock:
+            self._close_gaps()
         stopped = self._stamper.stamp(
             ev.Control, op="stop",
-            info={"counts": dict(self.counts.by_kind), "frames": _frame_summary(self.frames)},
+            info={
+                "counts": dict(self.counts.by_kind),
+                "suppressed": self.counts.suppressed,
+                "frames": _frame_summary(self.frames),
+                "redacted": dict(self.guard.redacted),
+            },
         )
         self.counts.stopped_ns = stopped.t
+        self.guard.stop()
         self._sink.stop()
 
     def marker(self, op: ev.ControlOp, reason: str | None = None, **info: Any) -> None:
-        """Record a control marker (task start/end, pause, resume…)."""
+        """Record a control marker (task start/end…)."""
         self._stamper.stamp(ev.Control, op=op, reason=reason, info=info)
 
     # -- hook callbacks (other threads; keep them short) ------------------------------------
 
     def _on_input(self, kind: str, fields: dict[str, Any]) -> None:
         if not self._running:
+            return
+        self.gate.note_input()
+        decision = self.gate.decision
+        if not decision.capture and decision.reason == "idle":
+            decision = self._apply(self.gate.refresh())
+        if not decision.capture or (kind.startswith("key") and not decision.keys):
+            self.counts.suppressed += 1
             return
         cls = ev.EVENT_TYPES[kind]
         event = self._stamper.stamp(cls, **fields)  # type: ignore[arg-type]
@@ -139,10 +177,8 @@ class CaptureSession:
         elif kind == "mouse_down":
             self.frames.cursor = (fields["x"], fields["y"])
             self._burst_open = False
-            self._buttons_down += 1
             self.frames.request_pre(event, self.frames.cursor)
         elif kind == "mouse_up":
-            self._buttons_down = max(0, self._buttons_down - 1)
             self.frames.note_action(event.seq)
         elif kind == "scroll":
             gap = self.config.burst_gap * 1e9
@@ -151,27 +187,67 @@ class CaptureSession:
             self._scrolling_since = event.t
             self.frames.note_action(event.seq)
         elif kind == "key_down":
-            self._on_key_down(event, fields["key"])
+            fresh = self._last_key_ns is None or event.t - self._last_key_ns > self.config.burst_gap * 1e9
+            if fresh or not self._burst_open:
+                self.frames.request_pre(event, self.frames.cursor)
+                self._burst_open = True
+            self._last_key_ns = event.t
         elif kind == "key_up":
-            self._keys_down.discard(fields["key"])
             self.frames.note_action(event.seq)
-
-    def _on_key_down(self, event: ev.Event, key: str) -> None:
-        gap = self.config.burst_gap * 1e9
-        fresh = self._last_key_ns is None or event.t - self._last_key_ns > gap
-        if fresh or not self._burst_open:
-            self.frames.request_pre(event, self.frames.cursor)
-            self._burst_open = True
-        self._last_key_ns = event.t
-        self._keys_down.add(key)
 
     def _on_focus(self, window: ev.WindowInfo | None) -> None:
         if not self._running:
             return
-        self._stamper.stamp(ev.Focus, window=window)
-        self.counts.by_kind["focus"] = self.counts.by_kind.get("focus", 0) + 1
+        if window is not None and window.bounds is not None and window.monitor is None:
+            window = dataclasses.replace(window, monitor=self._monitor_of(window.bounds))
+        decision = self._apply(self.gate.set_window(window))
         self._burst_open = False
-        self.frames.note_focus()
+        if decision.capture and window is not None:
+            self._stamper.stamp(ev.Focus, window=self.gate.redact_window(window))
+            self.counts.by_kind["focus"] = self.counts.by_kind.get("focus", 0) + 1
+            self.frames.note_focus()
+
+    def refresh(self) -> Decision:
+        """Re-read consent and pause, re-decide, and record any change (also run each second)."""
+        return self._apply(self.gate.refresh())
+
+    def _refresh_loop(self) -> None:
+        while not self._stop_refresh.wait(_REFRESH_S):
+            self.refresh()
+
+    # -- gaps -------------------------------------------------------------------------------
+
+    def _apply(self, decision: Decision) -> Decision:
+        """Record where capture stops and starts again (content-free gap controls)."""
+        with self._lock:
+            blocked = None if decision.capture else decision.reason
+            if blocked != self._blocked:
+                if self._blocked is not None:
+                    self._gap("end", self._blocked)
+                    if self._blocked == "paused":
+                        self._stamper.stamp(ev.Control, op="resume")
+                        log.warning("recording resumed")
+                if blocked is not None:
+                    self._gap("start", blocked)
+                self._blocked = blocked
+            keys_blocked = None if (not decision.capture or decision.keys) else decision.reason
+            if keys_blocked != self._keys_blocked:
+                if self._keys_blocked is not None:
+                    self._gap("end", self._keys_blocked, stream="keys")
+                if keys_blocked is not None:
+                    self._gap("start", keys_blocked, stream="keys")
+                self._keys_blocked = keys_blocked
+        self._on_state(decision)
+        return decision
+
+    def _close_gaps(self) -> None:
+        if self._keys_blocked is not None:
+            self._gap("end", self._keys_blocked, stream="keys")
+        if self._blocked is not None:
+            self._gap("end", self._blocked)
+
+    def _gap(self, state: str, reason: str, stream: str = "all") -> None:
+        self._stamper.stamp(ev.Control, op="gap", reason=reason, info={"state": state, "stream": stream})
 
     def _gap_event(self, info: dict[str, Any]) -> ev.Event:
         reason = str(info.get("reason", "dropped"))
@@ -179,6 +255,24 @@ class CaptureSession:
             ev.Control, op="gap", reason=reason,
             info={k: v for k, v in info.items() if k != "reason"},
         )
+
+    # -- delivery -----------------------------------------------------------------------------
+
+    def _deliver_frame(self, event: ev.Frame, blob: FrameBlob | None) -> None:
+        self.guard.accept(event, blob)
+
+    def _release(self, event: ev.Event, blob: object | None) -> None:
+        if isinstance(blob, FrameBlob) and isinstance(event, ev.Frame):
+            self._sink.put_frame(blob, event)
+        else:
+            self._sink.put_event(event)
+
+    def _monitor_of(self, bounds: ev.Rect) -> int | None:
+        cx, cy = bounds.x + bounds.width // 2, bounds.y + bounds.height // 2
+        for monitor in self.frames.monitors:
+            if monitor.bounds.contains(cx, cy):
+                return monitor.index
+        return None
 
 
 def _monitor_dict(monitor: ev.Monitor) -> dict[str, Any]:

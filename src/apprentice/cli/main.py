@@ -8,7 +8,7 @@ import sys
 import typer
 
 from apprentice import __version__
-from apprentice.cli import inspect_cmd, record_cmd, up_cmd
+from apprentice.cli import consent_cmd, control_cmd, inspect_cmd, record_cmd, up_cmd
 from apprentice.errors import ApprenticeError
 
 app = typer.Typer(
@@ -46,6 +46,10 @@ def main(
 app.command("record")(record_cmd.record)
 app.command("inspect")(inspect_cmd.inspect)
 app.command("up")(up_cmd.up)
+app.add_typer(consent_cmd.app, name="consent")
+app.command("pause")(control_cmd.pause)
+app.command("resume")(control_cmd.resume)
+app.command("status")(control_cmd.status)
 
 
 def run() -> None:

@@ -29,10 +29,16 @@ def record(
     max_frame_rate: float = typer.Option(1.0, help="Average stored screenshots per second."),
     frame_scale: float = typer.Option(1.0, help="Downscale stored screenshots (0.05–1.0)."),
     frame_format: str = typer.Option("png", help="png (lossless, default), webp or jpeg."),
+    policy: Path | None = typer.Option(
+        None, "--policy", help="Capture policy YAML (default ~/.config/apprentice/policy.yaml)."
+    ),
 ) -> None:
     """Record keyboard, mouse, window context and pre-/post-action screenshots.
 
-    Everything is sealed with a device key (AES-256-GCM) before it touches the disk.
+    Only windows the policy allowlists are recorded (everything else becomes a content-free
+    gap), and only after you accepted the notice (`apprentice consent accept`). Typed text,
+    titles and URLs are redacted on this machine. Everything is sealed with a device key
+    (AES-256-GCM) before it touches the disk.
     Stops cleanly on Ctrl-C, SIGTERM or --duration; at most one second of events is lost
     if the process is killed outright.
 
@@ -46,7 +52,8 @@ def record(
         signal.signal(sig, lambda *_: stop.set())
     console.print(f"[bold red]●[/] recording to {out} — press Ctrl-C to stop")
     result = record_until(
-        out, duration=duration, stop_event=stop, config=config, key_file=key_file, display=display
+        out, duration=duration, stop_event=stop, config=config, key_file=key_file,
+        display=display, policy_file=policy,
     )
     console.print(
         f"[green]stopped[/]: {result.events} events, {result.frames_stored} screenshots, "

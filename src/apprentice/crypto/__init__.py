@@ -5,5 +5,25 @@ Everything else calls the recipes exported here; AES-GCM, HKDF and key files sta
 
 from apprentice.crypto.aead import KEY_SIZE, RecordCipher
 from apprentice.crypto.keyfile import create_key_file, load_key_file
+from apprentice.crypto.sealed import ChunkHeader, chunk_id, key_id, open_chunk, read_header, seal_chunk
+from apprentice.crypto.signing import request_message, sign, signing_public_key, verify
+from apprentice.crypto.wrap import unwrap_key, wrap_key
 
-__all__ = ["KEY_SIZE", "RecordCipher", "create_key_file", "load_key_file"]
+__all__ = [
+    "KEY_SIZE",
+    "ChunkHeader",
+    "RecordCipher",
+    "chunk_id",
+    "create_key_file",
+    "key_id",
+    "load_key_file",
+    "open_chunk",
+    "read_header",
+    "request_message",
+    "seal_chunk",
+    "sign",
+    "signing_public_key",
+    "unwrap_key",
+    "verify",
+    "wrap_key",
+]

@@ -17,6 +17,7 @@ from apprentice.pipeline.episodes import Episode, segment_episodes
 from apprentice.pipeline.keyframes import FrameIndex, Keyframe
 from apprentice.pipeline.model import ACTION_TYPES, Action, ActionType
 from apprentice.pipeline.render import render_computer13, render_pyautogui
+from apprentice.pipeline.replay import plan_replay
 from apprentice.pipeline.steps import Step, build_steps
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "build_dataset",
     "build_steps",
     "inspect_dataset",
+    "plan_replay",
     "reduce_actions",
     "render_computer13",
     "render_pyautogui",

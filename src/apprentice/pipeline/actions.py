@@ -40,7 +40,9 @@ How the stream is read (thresholds are fields of :class:`ActionConfig`):
   event inside it, during which frames show different pixels, becomes a ``wait`` (see
   :mod:`apprentice.pipeline.waits`).
 * Control events (start, stop, pause, resume, gap, task markers) end every run and
-  forget held keys and buttons, because what happened during a pause is unknown.
+  forget held keys and buttons, because what happened during a pause is unknown. A
+  ``redacted`` control (typed keys removed on the device) ends the text run only, so the
+  text on its two sides becomes two ``type`` actions with nothing in between.
 
 Never: mutate the input, look at frames' pixels, or log typed text.
 """
@@ -164,6 +166,11 @@ class _Reducer:
             self._scroll(event)
         elif isinstance(event, ev.Focus):
             self._focus(event)
+        elif isinstance(event, ev.Control) and event.op == "redacted":
+            # Keys were removed here by redaction: the text on either side is not one
+            # run, and nothing may stand in for what was removed.
+            self._end_text()
+            self.repeatable = None
         elif isinstance(event, ev.Control) and event.op in BOUNDARY_OPS:
             self._end_runs()
             self.gestures.clear()
@@ -326,6 +333,7 @@ class _Reducer:
         self._end_text()
         self.last_click = None
         self.lone_modifier = None
+        self.repeatable = None
         wheel = self.wheel
         if wheel is not None and not (
             event.t - wheel.t_last <= self.config.scroll_gap_ms * 1_000_000

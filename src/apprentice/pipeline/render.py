@@ -84,8 +84,7 @@ def render_pyautogui(
     if kind == "type":
         return f"pyautogui.write({action.text!r})"
     if kind in ("press", "hotkey"):
-        assert action.key is not None
-        key = repr(key_name(action.key, platform))
+        key = repr(key_name(action.key or "", platform))
         presses = f", presses={action.count}" if action.count > 1 else ""
         if not action.modifiers:
             return f"pyautogui.press({key}{presses})"

@@ -26,6 +26,7 @@ SCRIPT = [
 def _record(tmp_path: Path, script=SCRIPT, config: CaptureConfig | None = None):  # type: ignore[no-untyped-def]
     session, inputs, windows, screen, sink = fake_session(tmp_path / "s", config)
     session.start()
+    assert session.ready.wait(10)
     inputs.play(script)
     session.stop()
     return list(open_spool(tmp_path / "s").events()), session, screen

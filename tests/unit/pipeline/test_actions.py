@@ -131,6 +131,9 @@ CASES: list[tuple[str, Callable[[Log], object], list[tuple[object, ...]]]] = [
      [("type", "ab"), ("click", 3, 4), ("type", "cd")]),
     ("long idle splits typing", lambda g: g.text("ab").wait(2500).text("cd"),
      [("type", "ab"), ("type", "cd")]),
+    ("redacted keys split the text run", lambda g: g.text("mail ")
+     .add(ev.Control, op="redacted", reason="email", info={"keys": 12}) and g.text(" now"),
+     [("type", "mail "), ("type", " now")]),
     ("pause forgets held modifiers", lambda g: g.down("ctrl").control("pause")
      .control("resume").text("a"), [("type", "a")]),
 ]

@@ -19,7 +19,7 @@ def describe_key(key: Any) -> dict[str, Any]:
         return {"key": key.name, "vk": getattr(code, "vk", None), "char": None}
     char = getattr(key, "char", None)
     vk = getattr(key, "vk", None)
-    if char:
+    if char and char.isprintable():
         return {"key": char, "vk": vk, "char": char}
     return {"key": _keysym_name(vk), "vk": vk, "char": None}
 
@@ -33,7 +33,7 @@ def _keysym_name(vk: int | None) -> str:
         name = XK.keysym_to_string(vk)
     except ImportError:
         name = None
-    return name or f"vk_{vk}"
+    return name if name and name.isprintable() else f"vk_{vk}"
 
 
 class InputSource:

@@ -93,9 +93,9 @@ episodes = load_dataset("path/to/this/folder", "episodes")["train"]
 
 ## Privacy
 
-Typed text and screenshots were redacted on the device before upload and again in the
-pipeline. Episodes carry no contributor or session identifier and no wall-clock time;
-times are seconds from the start of each episode.
+Built from recordings that apprentice redacts on the device before they are uploaded.
+Episodes carry no contributor or session identifier and no wall-clock time; times are
+seconds from the start of each episode.
 """
     (out_dir / "README.md").write_text(header + body, encoding="utf-8")
     return ["README.md", CHART_FILE]

@@ -1,0 +1,224 @@
+"""Typed-text redaction: keystrokes are held until the text they form has been checked.
+
+A card number or an API key typed into an allowed editor arrives as one key event per
+character, which no recognizer can see. This guard sits between the stamper and the spool:
+it holds every stamped event (in ``seq`` order) while a typing run is open, rebuilds the
+typed text, runs the text redactor over it, and replaces the key events of every finding
+by one ``control``/``redacted`` event (entity type and key count only).
+
+Two views of the run are checked: the text as edited (Backspace/Delete applied, so a
+corrected number is still found) and the raw keystroke stream (so a secret typed and then
+deleted is found too).
+
+When is a run released?
+* at a boundary: a click, a focus change, Enter or Tab, or ``idle_release`` seconds
+  without a key — the whole run;
+* while typing continues: everything except the last ``hold_chars`` typed characters. A
+  secret no longer than that is therefore always complete in the held text before its
+  first character could be released.
+
+So the crash-loss window for keystrokes is the spool's (≤ 1 s) plus this hold (at most
+``hold_chars`` characters or ``idle_release`` seconds) — a deliberate trade for privacy.
+If the redactor fails, the held key events are dropped and a gap recorded (fail closed).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apprentice import events as ev
+from apprentice.redact import Redactor
+
+log = logging.getLogger(__name__)
+
+_BOUNDARY_KEYS = frozenset({"enter", "tab", "esc"})
+_DELETE_KEYS = frozenset({"backspace", "delete"})
+_CTRL_KEYS = frozenset({"ctrl", "ctrl_l", "ctrl_r", "alt", "alt_l", "alt_r", "cmd", "cmd_l", "cmd_r"})
+
+Release = Callable[[ev.Event, object | None], None]
+
+
+@dataclass
+class _Held:
+    event: ev.Event
+    blob: object | None  # a frame's image, passed on with its event
+
+
+class TypedTextGuard:
+    def __init__(
+        self,
+        redactor: Redactor,
+        release: Release,
+        on_gap: Callable[[str, dict[str, int]], None] | None = None,
+        *,
+        hold_chars: int = 64,
+        idle_release: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._redactor = redactor
+        self._release = release
+        self._on_gap = on_gap or (lambda reason, info: None)
+        self._hold_chars = hold_chars
+        self._idle_release = idle_release
+        self._clock = clock
+        self._held: list[_Held] = []
+        self._typed = 0  # characters typed in the open run
+        self._modifiers: set[str] = set()
+        self._last_key = 0.0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.redacted: dict[str, int] = {}
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._idle_loop, name="apprentice-textguard", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(5)
+        with self._cond:
+            self._flush(all_of_it=True)
+
+    def accept(self, event: ev.Event, blob: object | None = None) -> None:
+        """Take one stamped event (called under the stamper's lock, in seq order)."""
+        with self._cond:
+            if isinstance(event, ev.KeyDown | ev.KeyUp):
+                self._held.append(_Held(event, blob))
+                self._on_key(event)
+            elif self._held:
+                self._held.append(_Held(event, blob))
+                if isinstance(event, ev.MouseDown | ev.Focus | ev.Scroll) or (
+                    isinstance(event, ev.Control) and event.op in ("stop", "gap", "pause")
+                ):
+                    self._flush(all_of_it=True)
+            else:
+                self._release(event, blob)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _on_key(self, event: ev.KeyDown | ev.KeyUp) -> None:
+        self._last_key = self._clock()
+        if isinstance(event, ev.KeyUp):
+            self._modifiers.discard(event.key)
+            return
+        if event.key in _CTRL_KEYS:
+            self._modifiers.add(event.key)
+        if event.char and not (self._modifiers & _CTRL_KEYS):
+            self._typed += 1
+        if event.key in _BOUNDARY_KEYS or self._typed == 0:
+            # A boundary, or nothing typed yet (shortcuts, arrows): nothing to hold back.
+            self._flush(all_of_it=True)
+        elif self._typed > self._hold_chars:
+            self._flush(all_of_it=False)
+        else:
+            self._cond.notify()
+
+    def _idle_loop(self) -> None:
+        with self._cond:
+            while not self._stopping:
+                if self._held:
+                    wait = self._last_key + self._idle_release - self._clock()
+                    if wait <= 0:
+                        self._flush(all_of_it=True)
+                        continue
+                    self._cond.wait(wait)
+                else:
+                    self._cond.wait()
+
+    def _flush(self, all_of_it: bool) -> None:
+        if not self._held:
+            return
+        try:
+            drop = self._findings()
+        except Exception:
+            log.warning("typed-text redaction failed; dropping the held keystrokes")
+            keys = [h for h in self._held if isinstance(h.event, ev.KeyDown | ev.KeyUp)]
+            drop = {id(h.event): "REDACTION_FAILED" for h in keys}
+        cut = len(self._held)
+        if not all_of_it:
+            cut = self._keep_tail_from()
+        released, self._held = self._held[:cut], self._held[cut:]
+        self._typed = sum(1 for h in self._held if _typed_char(h.event) is not None)
+        self._emit(released, drop)
+
+    def _keep_tail_from(self) -> int:
+        """Index of the first held event to keep so that hold_chars typed chars stay held."""
+        kept = 0
+        for index in range(len(self._held) - 1, -1, -1):
+            if _typed_char(self._held[index].event) is not None:
+                kept += 1
+                if kept == self._hold_chars:
+                    return index
+        return 0
+
+    def _findings(self) -> dict[int, str]:
+        """Map id(event) → entity for every key event that is part of a finding."""
+        edited: list[tuple[str, _Held]] = []
+        stream: list[tuple[str, _Held]] = []
+        for held in self._held:
+            char = _typed_char(held.event)
+            if isinstance(held.event, ev.KeyDown) and held.event.key in _DELETE_KEYS and edited:
+                edited.pop()
+            if char is not None:
+                edited.append((char, held))
+                stream.append((char, held))
+        marked: dict[int, str] = {}
+        for view in (edited, stream):
+            text = "".join(c for c, _ in view)
+            for finding in self._redactor.findings(text):
+                for _, held in view[finding.start:finding.end]:
+                    marked[id(held.event)] = finding.entity
+        if marked:  # the key-up of a redacted key-down goes too
+            down_keys: dict[str, str] = {}
+            for held in self._held:
+                e = held.event
+                if isinstance(e, ev.KeyDown) and id(e) in marked:
+                    down_keys[e.key] = marked[id(e)]
+                    if e.char:
+                        down_keys[e.char] = marked[id(e)]
+                elif isinstance(e, ev.KeyUp) and e.key in down_keys:
+                    marked[id(e)] = down_keys.pop(e.key)
+        return marked
+
+    def _emit(self, released: list[_Held], drop: dict[int, str]) -> None:
+        run_entity: str | None = None
+        run_keys = 0
+        first: ev.Event | None = None
+
+        def close_run() -> None:
+            nonlocal run_entity, run_keys, first
+            if run_entity is not None and first is not None:
+                self._release(
+                    ev.Control(first.seq, first.t, "redacted", run_entity, {"keys": run_keys}), None
+                )
+                self.redacted[run_entity] = self.redacted.get(run_entity, 0) + 1
+            run_entity, run_keys, first = None, 0, None
+
+        for held in released:
+            entity = drop.get(id(held.event))
+            if entity is None:
+                if isinstance(held.event, ev.KeyUp) and run_entity is not None:
+                    continue  # a key-up inside a redacted run carries nothing
+                close_run()
+                self._release(held.event, held.blob)
+                continue
+            if entity != run_entity:
+                close_run()
+                run_entity, first = entity, held.event
+            if isinstance(held.event, ev.KeyDown):
+                run_keys += 1
+        close_run()
+
+
+def _typed_char(event: ev.Event) -> str | None:
+    if isinstance(event, ev.KeyDown) and event.char:
+        return event.char
+    return None

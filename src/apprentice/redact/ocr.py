@@ -1,0 +1,132 @@
+"""Word boxes from screen pixels with Tesseract, for screenshot redaction (DESIGN promise 2).
+
+Threat: the image handed to OCR is an *unredacted* screenshot, and what OCR returns is
+the very text redaction must hide. Both must stay in this process's memory. So the
+``tesseract`` binary is run directly, reading the image from stdin and writing TSV to
+stdout: nothing touches the disk. (pytesseract 0.3.13 was rejected for this reason: it
+saves its input as ``/tmp/tess_*_input.PNG`` and lets Tesseract write ``/tmp/tess_*.tsv``,
+both mode 0644 under the usual umask, and leaves them behind if the process is killed.)
+
+Tesseract runs with a hard timeout (the child is killed) and on one core
+(``OMP_THREAD_LIMIT=1``). Failures raise :class:`OcrError` whose message never contains
+recognised text or Tesseract's output; the caller drops the frame (fail closed). The
+model is the system's ``eng`` traineddata (Debian ``tesseract-ocr-eng``); nothing is
+downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Protocol
+
+from PIL import Image
+
+from apprentice.errors import ApprenticeError
+
+#: Page segmentation mode 3 (automatic layout, no orientation detection): on stacked
+#: screen regions it keeps multi-word values (card numbers, ``key = value``) on one line,
+#: where the sparse mode (11) reorders and splits them.
+DEFAULT_PSM = 3
+
+
+class OcrError(ApprenticeError):
+    """OCR failed; the message names the failure kind only, never content."""
+
+
+class OcrUnavailable(OcrError):
+    """The Tesseract binary or its language data is not installed."""
+
+
+class OcrTimeout(OcrError):
+    """OCR did not finish within its time budget (the child process was killed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One recognised word and its box in the pixels of the image given to OCR."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    text: str
+
+
+class OcrEngine(Protocol):
+    def words(self, image: Image.Image, timeout: float) -> list[Word]:
+        """Every word found in ``image`` (mode ``L``), in any order.
+
+        Raises :class:`OcrTimeout` if it takes longer than ``timeout`` seconds and
+        :class:`OcrError` for any other failure. Must not keep, log or write the image
+        or the text anywhere.
+        """
+
+
+class TesseractOcr:
+    """The ``tesseract`` command line, fed through pipes.
+
+    Raises:
+        OcrUnavailable: the binary is not on ``PATH`` (install ``tesseract-ocr`` and
+            ``tesseract-ocr-eng``).
+    """
+
+    def __init__(self, lang: str = "eng", psm: int = DEFAULT_PSM, binary: str = "tesseract") -> None:
+        path = shutil.which(binary)
+        if path is None:
+            raise OcrUnavailable(
+                "tesseract is not installed; install tesseract-ocr and tesseract-ocr-eng "
+                "(screenshots are dropped until it is)"
+            )
+        self._argv = [path, "stdin", "stdout", "-l", lang, "--oem", "1", "--psm", str(psm), "tsv"]
+        self._env = {"PATH": os.environ.get("PATH", ""), "OMP_THREAD_LIMIT": "1"}
+        if "TESSDATA_PREFIX" in os.environ:
+            self._env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
+
+    def words(self, image: Image.Image, timeout: float) -> list[Word]:
+        if timeout <= 0:
+            raise OcrTimeout("no time left for OCR")
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", compress_level=0)
+        try:
+            done = subprocess.run(
+                self._argv, input=buffer.getvalue(), capture_output=True,
+                timeout=timeout, env=self._env, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise OcrTimeout(f"OCR exceeded {timeout:.2f} s") from None
+        except OSError as exc:
+            raise OcrUnavailable(f"tesseract could not be started ({type(exc).__name__})") from None
+        if done.returncode != 0:
+            # stderr is not shown: it is diagnostic text we do not need to trust or keep.
+            raise OcrError(f"tesseract exited with status {done.returncode}")
+        return parse_tsv(done.stdout)
+
+
+def parse_tsv(data: bytes) -> list[Word]:
+    """Words (level 5 rows with text) from Tesseract's TSV output.
+
+    Raises:
+        OcrError: the output is not Tesseract TSV.
+    """
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    if not lines or not lines[0].startswith("level\t"):
+        raise OcrError("tesseract output is not TSV")
+    words: list[Word] = []
+    for row in lines[1:]:
+        cells = row.split("\t")
+        if len(cells) < 12 or cells[0] != "5":
+            continue
+        text = "\t".join(cells[11:]).strip()
+        if not text:
+            continue
+        try:
+            left, top, width, height = (int(c) for c in cells[6:10])
+        except ValueError:
+            raise OcrError("tesseract TSV has a malformed box") from None
+        if width > 0 and height > 0:
+            words.append(Word(left, top, width, height, text))
+    return words

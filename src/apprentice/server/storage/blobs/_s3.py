@@ -1,0 +1,73 @@
+"""Blobs in an S3-compatible bucket (production): ``s3://bucket/prefix?endpoint=…&region=…``.
+
+Credentials come from the usual AWS chain (environment, profile, instance role); they are
+never part of the URL. Query options: ``endpoint`` (an S3-compatible server, e.g.
+``http://127.0.0.1:9000``), ``region``, ``sse`` (``AES256`` or ``aws:kms``). S3 PUTs are
+atomic: a reader sees the whole object or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from apprentice.errors import ConfigError
+from apprentice.server.storage.blobs.base import BlobNotFound, check_key
+
+
+class S3BlobStore:
+    def __init__(self, client: Any, bucket: str, prefix: str = "", sse: str | None = None) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self._sse = sse
+
+    def put(self, key: str, data: bytes) -> None:
+        extra = {"ServerSideEncryption": self._sse} if self._sse else {}
+        self._client.put_object(Bucket=self._bucket, Key=self._prefix + check_key(key), Body=data, **extra)
+
+    def get(self, key: str) -> bytes:
+        try:
+            reply = self._client.get_object(Bucket=self._bucket, Key=self._prefix + check_key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise BlobNotFound(key) from None
+            raise
+        body: bytes = reply["Body"].read()
+        return body
+
+    def delete(self, key: str) -> None:
+        self._client.delete_object(Bucket=self._bucket, Key=self._prefix + check_key(key))
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=self._prefix + prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", ()):
+                yield item["Key"][len(self._prefix) :]
+
+
+def open_store(url: str) -> S3BlobStore:
+    parts = urlsplit(url)
+    if not parts.netloc:
+        raise ConfigError(f"S3 blob store URL needs a bucket: s3://BUCKET/prefix, not {url!r}")
+    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = set(options) - {"endpoint", "region", "sse"}
+    if unknown:
+        raise ConfigError(f"unknown S3 blob store options {sorted(unknown)}; use endpoint, region, sse")
+    try:
+        client = boto3.client(
+            "s3",
+            endpoint_url=options.get("endpoint"),
+            region_name=options.get("region", "us-east-1"),
+            config=Config(retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=64),
+        )
+    except BotoCoreError as exc:
+        raise ConfigError(f"cannot configure the S3 client: {type(exc).__name__}") from None
+    return S3BlobStore(client, parts.netloc, parts.path, options.get("sse"))

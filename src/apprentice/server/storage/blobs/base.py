@@ -1,0 +1,45 @@
+"""The blob store protocol: a flat namespace of immutable, content-addressed byte strings.
+
+The collector only ever stores sealed chunks here (ciphertext it cannot open) under keys
+that are their SHA-256, so a store that is read by the wrong people exposes nothing, and a
+put that is repeated — a retry, a restart — stores the same bytes under the same key once.
+Every member of the registry (``apprentice.server.storage.blobs``) passes the contract
+suite in ``tests/contract/test_blob_stores.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+
+class BlobNotFound(KeyError):
+    """No blob is stored under the key."""
+
+
+class BlobStore(Protocol):
+    def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key`` durably and atomically (all or nothing).
+
+        Putting the same bytes under the same key again is a no-op success. Returns only
+        once the data would survive a crash of this process.
+        """
+
+    def get(self, key: str) -> bytes:
+        """Return the bytes stored under ``key``; raise BlobNotFound if there are none."""
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present (deleting a missing key is not an error)."""
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Yield every stored key that starts with ``prefix``, in no particular order."""
+
+
+def check_key(key: str) -> str:
+    """Keys are ``[a-z0-9/]`` paths without empty, ``.`` or ``..`` parts (no traversal)."""
+    parts = key.split("/")
+    if not key or any(p in ("", ".", "..") for p in parts) or not all(
+        c.isascii() and (c.isalnum() or c in "/-_.") for c in key
+    ):
+        raise ValueError("invalid blob key")
+    return key

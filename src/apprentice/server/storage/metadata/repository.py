@@ -1,0 +1,290 @@
+"""Reading and writing the collector's metadata: the only module that issues SQL.
+
+Every method is one short transaction, safe to call from many threads and many collector
+replicas at once: uniqueness (a chunk id, a nonce, a one-time token) is enforced by the
+database, never by a read-then-write in Python. Times are passed in (UTC), never read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from apprentice.server.storage.metadata import tables as t
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True, slots=True)
+class ContributorKeyRow:
+    contributor_id: str
+    key_id: str
+    public_key: bytes
+    wrapped_private_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    id: str
+    contributor_id: str
+    public_key: bytes
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    id: str
+    contributor_id: str
+    device_id: str
+    key_id: str
+    size: int
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TombstoneRow:
+    contributor_id: str
+    forgotten_at: datetime
+    requested_by: str
+    chunks_deleted: int
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class MetadataStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- schema -------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Bring the schema up to the newest Alembic revision (idempotent)."""
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    # -- contributors and their keys ----------------------------------------------------
+    def add_contributor(self, contributor_id: str, now: datetime) -> bool:
+        """Create the contributor if new; return False if it already existed."""
+        return self._insert_once(t.contributors, {"id": contributor_id, "created_at": now})
+
+    def contributor_exists(self, contributor_id: str) -> bool:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.contributors.c.id).where(t.contributors.c.id == contributor_id))
+            return row.first() is not None
+
+    def add_contributor_key(self, row: ContributorKeyRow, now: datetime) -> bool:
+        """Store a contributor's key pair unless they already have one (then return False)."""
+        values = {
+            "contributor_id": row.contributor_id,
+            "key_id": row.key_id,
+            "public_key": row.public_key,
+            "wrapped_private_key": row.wrapped_private_key,
+            "created_at": now,
+        }
+        return self._insert_once(t.contributor_keys, values)
+
+    def contributor_key(self, contributor_id: str) -> ContributorKeyRow | None:
+        k = t.contributor_keys.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(k.contributor_id, k.key_id, k.public_key, k.wrapped_private_key).where(
+                    k.contributor_id == contributor_id
+                )
+            ).first()
+        return None if row is None else ContributorKeyRow(*row)
+
+    def delete_contributor_key(self, contributor_id: str) -> bool:
+        """Crypto-shred: remove the wrapped private key row. True if there was one."""
+        with self.engine.begin() as conn:
+            # Overwrite before deleting, so the old bytes do not linger in a free page.
+            conn.execute(
+                update(t.contributor_keys)
+                .where(t.contributor_keys.c.contributor_id == contributor_id)
+                .values(wrapped_private_key=b"\0" * 8)
+            )
+            result = conn.execute(
+                delete(t.contributor_keys).where(t.contributor_keys.c.contributor_id == contributor_id)
+            )
+        return bool(result.rowcount)
+
+    # -- enrolment tokens ---------------------------------------------------------------
+    def add_token(self, token_hash: str, contributor_id: str, expires_at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.enrolment_tokens).values(
+                    token_hash=token_hash, contributor_id=contributor_id, expires_at=expires_at
+                )
+            )
+
+    def consume_token(self, token_hash: str, now: datetime) -> str | None:
+        """Mark a valid, unexpired, unused token used and return its contributor, atomically."""
+        tok = t.enrolment_tokens.c
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(t.enrolment_tokens)
+                .where(tok.token_hash == token_hash, tok.used_at.is_(None), tok.expires_at > now)
+                .values(used_at=now)
+            )
+            if result.rowcount != 1:
+                return None
+            row = conn.execute(select(tok.contributor_id).where(tok.token_hash == token_hash)).first()
+        return None if row is None else str(row[0])
+
+    # -- devices ------------------------------------------------------------------------
+    def add_device(self, device_id: str, contributor_id: str, public_key: bytes, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(t.devices).values(
+                    id=device_id, contributor_id=contributor_id, public_key=public_key, created_at=now
+                )
+            )
+
+    def device(self, device_id: str) -> DeviceRow | None:
+        d = t.devices.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(d.id, d.contributor_id, d.public_key, d.revoked_at).where(d.id == device_id)
+            ).first()
+        return None if row is None else DeviceRow(row[0], row[1], row[2], row[3] is not None)
+
+    def revoke_devices(self, now: datetime, *, device_id: str | None = None,
+                       contributor_id: str | None = None) -> int:
+        """Revoke one device, or every device of a contributor; return how many changed."""
+        d = t.devices.c
+        where = [d.revoked_at.is_(None)]
+        if device_id is not None:
+            where.append(d.id == device_id)
+        if contributor_id is not None:
+            where.append(d.contributor_id == contributor_id)
+        if len(where) == 1:
+            raise ValueError("name a device or a contributor to revoke")
+        with self.engine.begin() as conn:
+            return int(conn.execute(update(t.devices).where(*where).values(revoked_at=now)).rowcount)
+
+    # -- replay protection --------------------------------------------------------------
+    def remember_nonce(self, device_id: str, nonce: str, expires_at: datetime) -> bool:
+        """Record a request nonce; False if this device already used it (a replay)."""
+        values = {"device_id": device_id, "nonce": nonce, "expires_at": expires_at}
+        return self._insert_once(t.request_nonces, values)
+
+    def forget_nonces(self, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(t.request_nonces).where(t.request_nonces.c.expires_at < now))
+        return int(result.rowcount)
+
+    # -- chunks -------------------------------------------------------------------------
+    def add_chunk(self, row: ChunkRow) -> bool:
+        """Record a stored chunk; False if a chunk with this id was already recorded."""
+        values = {
+            "id": row.id,
+            "contributor_id": row.contributor_id,
+            "device_id": row.device_id,
+            "key_id": row.key_id,
+            "size": row.size,
+            "received_at": row.received_at,
+        }
+        return self._insert_once(t.chunks, values)
+
+    def chunk(self, chunk_id: str) -> ChunkRow | None:
+        c = t.chunks.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(c.id, c.contributor_id, c.device_id, c.key_id, c.size, c.received_at).where(
+                    c.id == chunk_id
+                )
+            ).first()
+        return None if row is None else ChunkRow(*row[:5], _utc(row[5]))
+
+    def chunk_ids(self, *, contributor_id: str | None = None,
+                  received_before: datetime | None = None, limit: int | None = None) -> list[str]:
+        c = t.chunks.c
+        query = select(c.id).order_by(c.received_at, c.id)
+        if contributor_id is not None:
+            query = query.where(c.contributor_id == contributor_id)
+        if received_before is not None:
+            query = query.where(c.received_at < received_before)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(query)]
+
+    def delete_chunks(self, chunk_ids: Iterable[str]) -> int:
+        ids = list(chunk_ids)
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            return int(conn.execute(delete(t.chunks).where(t.chunks.c.id.in_(ids))).rowcount)
+
+    def count_chunks(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.chunks)).scalar_one())
+
+    # -- tombstones ---------------------------------------------------------------------
+    def add_tombstone(self, row: TombstoneRow) -> bool:
+        values = {
+            "contributor_id": row.contributor_id,
+            "forgotten_at": row.forgotten_at,
+            "requested_by": row.requested_by,
+            "chunks_deleted": row.chunks_deleted,
+        }
+        return self._insert_once(t.tombstones, values)
+
+    def tombstone(self, contributor_id: str) -> TombstoneRow | None:
+        s = t.tombstones.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(s.contributor_id, s.forgotten_at, s.requested_by, s.chunks_deleted).where(
+                    s.contributor_id == contributor_id
+                )
+            ).first()
+        return None if row is None else TombstoneRow(row[0], _utc(row[1]), row[2], row[3])
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached (health checks)."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
+    def _insert_once(self, table: t.Table, values: dict[str, Any]) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(table).values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+
+def open_metadata(url: str, *, migrate: bool = True) -> MetadataStore:
+    """Connect to the database the SQLAlchemy URL names and (by default) migrate it."""
+    if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:", "sqlite+pysqlite:///:memory:")
+        options: dict[str, Any] = {"poolclass": StaticPool} if memory else {}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    store = MetadataStore(engine)
+    if migrate:
+        store.migrate()
+    return store
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged chunk survives power loss
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,90 @@
+"""The collector's metadata tables (SQLAlchemy Core). The schema is owned by the Alembic
+migrations in ``migrations/``; this module must describe the same tables (a test checks).
+
+Minimal by design: ids, sizes, times and public keys. No content, no window titles, no
+file names — the blobs hold ciphertext and these rows say only whose it is.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+contributors = Table(
+    "contributors",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+contributor_keys = Table(
+    "contributor_keys",
+    metadata,
+    Column("contributor_id", String(128), ForeignKey("contributors.id"), primary_key=True),
+    Column("key_id", String(32), nullable=False, unique=True),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("wrapped_private_key", LargeBinary(256), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+enrolment_tokens = Table(
+    "enrolment_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("contributor_id", String(128), ForeignKey("contributors.id"), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("contributor_id", String(128), ForeignKey("contributors.id"), nullable=False),
+    Column("public_key", LargeBinary(32), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("contributor_id", String(128), ForeignKey("contributors.id"), nullable=False),
+    Column("device_id", String(64), ForeignKey("devices.id"), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_chunks_contributor", "contributor_id"),
+    Index("ix_chunks_received_at", "received_at"),
+)
+
+request_nonces = Table(
+    "request_nonces",
+    metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_request_nonces_expires_at", "expires_at"),
+)
+
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("contributor_id", String(128), primary_key=True),
+    Column("forgotten_at", DateTime(timezone=True), nullable=False),
+    Column("requested_by", String(32), nullable=False),
+    Column("chunks_deleted", Integer, nullable=False),
+)
