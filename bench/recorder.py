@@ -160,7 +160,10 @@ def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, obj
     with tempfile.TemporaryDirectory() as tmp, VirtualDisplay(1280, 800) as vd:
         env = vd.env()
         env["APPRENTICE_KEY_DIR"] = str(Path(tmp) / "keys")
+        env["APPRENTICE_CONFIG_DIR"] = str(Path(tmp) / "config")
         os.environ["APPRENTICE_KEY_DIR"] = env["APPRENTICE_KEY_DIR"]
+        os.environ["APPRENTICE_CONFIG_DIR"] = env["APPRENTICE_CONFIG_DIR"]
+        _allow_bench_editor()
         editor = subprocess.Popen(
             notepad_command("Bench notes", "benchpad") + ["--geometry", "900x600+20+20"], env=env
         )
@@ -202,11 +205,14 @@ def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, obj
 
     injected = {k: len(v) for k, v in injector.injected.items()}
     captured = {k: len(tail.arrivals.get(k, [])) - warmup.get(k, 0) for k in injected}
-    delays = []
+    delays: list[float] = []
+    pointer: list[float] = []
     for kind, times in injector.injected.items():
         seen = tail.arrivals.get(kind, [])[warmup.get(kind, 0):]
         for injected_ns, (_, seen_ns) in zip(times, seen, strict=False):
             delays.append((seen_ns - injected_ns) / 1e6)
+            if not kind.startswith("key"):
+                pointer.append(delays[-1])
     minutes = wall / 60
     return {
         "workload": workload,
@@ -221,7 +227,23 @@ def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, obj
         "lost": {k: injected[k] - captured.get(k, 0) for k in injected},
         "delay_ms_p50": round(statistics.median(delays), 1) if delays else None,
         "delay_ms_p99": round(statistics.quantiles(delays, n=100)[98], 1) if len(delays) > 100 else None,
+        "pointer_delay_ms_p99": (
+            round(statistics.quantiles(pointer, n=100)[98], 1) if len(pointer) > 100 else None
+        ),
     }
+
+
+def _allow_bench_editor() -> None:
+    """A policy allowing the bench editor, and consent, in the (temporary) config folder."""
+    from datetime import UTC, datetime
+
+    from apprentice.capture.device_state import DeviceState
+    from apprentice.policy import load_notice
+
+    state = DeviceState.default()
+    state.root.mkdir(parents=True, exist_ok=True)
+    state.policy_path.write_text("version: 1\nallow:\n  apps:\n    - app_id: Benchpad\n")
+    state.consent.accept(load_notice(), datetime.now(UTC))
 
 
 def _vm_hwm(pid: int) -> int:

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from apprentice import __version__
-from apprentice.cli import consent_cmd, control_cmd, inspect_cmd, record_cmd, up_cmd
+from apprentice.cli import consent_cmd, control_cmd, dataset_cmd, inspect_cmd, record_cmd, up_cmd
 from apprentice.errors import ApprenticeError
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ app.command("record")(record_cmd.record)
 app.command("inspect")(inspect_cmd.inspect)
 app.command("up")(up_cmd.up)
 app.add_typer(consent_cmd.app, name="consent")
+app.add_typer(dataset_cmd.app, name="dataset")
 app.command("pause")(control_cmd.pause)
 app.command("resume")(control_cmd.resume)
 app.command("status")(control_cmd.status)

@@ -144,13 +144,11 @@ class MetadataStore:
         return None if row is None else str(row[0])
 
     # -- devices ------------------------------------------------------------------------
-    def add_device(self, device_id: str, contributor_id: str, public_key: bytes, now: datetime) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(t.devices).values(
-                    id=device_id, contributor_id=contributor_id, public_key=public_key, created_at=now
-                )
-            )
+    def add_device(self, device_id: str, contributor_id: str, public_key: bytes, now: datetime) -> bool:
+        """Register a device; False if its public key is already enrolled."""
+        values = {"id": device_id, "contributor_id": contributor_id, "public_key": public_key,
+                  "created_at": now}
+        return self._insert_once(t.devices, values)
 
     def device(self, device_id: str) -> DeviceRow | None:
         d = t.devices.c

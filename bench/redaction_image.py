@@ -1,0 +1,189 @@
+"""Screenshot redaction benchmark: time per 1280×800 frame, change-only OCR vs full-frame OCR.
+
+Run: ``.venv/bin/python bench/redaction_image.py [--frames 60] [--seed 7]``. Needs the
+``tesseract`` binary (scripts/setup installs it). Pinned to one core (the process and
+Tesseract, ``OMP_THREAD_LIMIT=1``).
+
+The workload is a synthetic but typical work screen, rendered with DejaVu fonts: an
+allowlisted editor filling most of the screen (a file sidebar, ~34 lines of code-like
+text at 14 px, a status bar), a non-allowlisted chat window over its right edge, and a
+panel clock. Some lines hold an email, a card number or an AWS key. Each frame, a few
+text regions change, as in a session of typing: 1–4 characters are typed on the current
+line (a new line every ~25 characters, sometimes one with a sensitive value), the status
+bar's cursor position updates, the clock changes every 10 frames (it is outside any
+allowlisted window, so it costs nothing), and every 8 frames the sidebar selection moves.
+
+Printed: median and p90 milliseconds per frame for ``redact_frame`` with the previous
+frame's state (change-only OCR) and without it (full-frame OCR, the baseline), the share
+of the frame OCR read, and how many planted values were found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import time
+
+from PIL import Image, ImageDraw, ImageFont
+
+from apprentice.capture.base import RawImage
+from apprentice.events import Rect, WindowInfo
+from apprentice.redact import build_redactor
+from apprentice.redact.image import TextState, redact_frame
+from apprentice.redact.ocr import TesseractOcr
+
+WIDTH, HEIGHT = 1280, 800
+SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+MONO = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+MONITOR = Rect(0, 0, WIDTH, HEIGHT)
+EDITOR = WindowInfo(wid=1, app_id="Editor", bounds=Rect(0, 24, 1100, 776))
+CHAT = WindowInfo(wid=2, app_id="Chat", bounds=Rect(980, 300, 300, 400))
+WORDS = (
+    "def", "return", "self", "value", "result", "config", "frame", "window", "event", "index",
+    "count", "buffer", "import", "from", "class", "with", "open", "read", "write", "list", "dict",
+    "str", "int", "None", "True", "False", "if", "else", "for", "in", "while", "try", "except",
+    "raise", "yield", "await", "async", "lambda", "assert", "print", "format", "items",
+)
+SENSITIVE = (
+    'owner = "alice.smith@example.com"',
+    "card = '4111 1111 1111 1111'",
+    "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+    "# contact bob.jones@corp.example.org",
+)
+LINE_HEIGHT, TOP, LEFT = 20, 40, 220
+
+
+def allowed(window: WindowInfo) -> bool:
+    return window.app_id == "Editor"
+
+
+class Screen:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.mono = ImageFont.truetype(MONO, 14)
+        self.sans = ImageFont.truetype(SANS, 13)
+        self.lines = [self._line() for _ in range(34)]
+        for i in (5, 14, 27):
+            self.lines[i] = rng.choice(SENSITIVE)
+        self.files = [f"{rng.choice(WORDS)}_{rng.choice(WORDS)}.py" for _ in range(30)]
+        self.selected, self.row, self.typing, self.clock = 0, 30, "", 0
+
+    def _line(self) -> str:
+        indent = " " * self.rng.choice((0, 4, 8))
+        return indent + " ".join(self.rng.choice(WORDS) for _ in range(self.rng.randint(2, 9)))
+
+    def step(self, frame: int) -> None:
+        if not self.typing:
+            self.typing = self.rng.choice(SENSITIVE) if self.rng.random() < 0.2 else self._line()
+            self.row = (self.row + 1) % len(self.lines)
+            self.lines[self.row] = ""
+        n = self.rng.randint(1, 4)
+        self.lines[self.row] += self.typing[:n]
+        self.typing = self.typing[n:]
+        if frame % 8 == 0:
+            self.selected = self.rng.randrange(len(self.files))
+        if frame % 10 == 0:
+            self.clock += 1
+
+    def render(self) -> RawImage:
+        picture = Image.new("RGB", (WIDTH, HEIGHT), (60, 60, 70))
+        draw = ImageDraw.Draw(picture)
+        draw.text((1180, 4), f"09:{self.clock % 60:02d}", fill=(240, 240, 240), font=self.sans)
+        draw.rectangle((0, 24, 1100, 800), fill=(250, 250, 250))
+        draw.rectangle((0, 24, 200, 780), fill=(235, 236, 240))
+        for i, name in enumerate(self.files):
+            y = TOP + i * LINE_HEIGHT
+            if i == self.selected:
+                draw.rectangle((0, y - 2, 200, y + 16), fill=(200, 215, 240))
+            draw.text((12, y), name, fill=(30, 30, 30), font=self.sans)
+        for i, line in enumerate(self.lines):
+            draw.text((LEFT, TOP + i * LINE_HEIGHT), f"{i + 1:>3}  {line}", fill=(25, 25, 25), font=self.mono)
+        draw.rectangle((0, 780, 1100, 800), fill=(0, 120, 200))
+        col = len(self.lines[self.row]) + 1
+        draw.text((900, 783), f"Ln {self.row + 1}, Col {col}  UTF-8", fill=(255, 255, 255), font=self.sans)
+        draw.rectangle((980, 300, 1280, 700), fill=(255, 250, 240))
+        draw.text((990, 310), "chat: lunch at noon?", fill=(20, 20, 20), font=self.sans)
+        return RawImage(WIDTH, HEIGHT, picture.convert("RGBA").tobytes("raw", "BGRA"))
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run(frames: int, seed: int, baseline: int) -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    redactor, ocr = build_redactor(), TesseractOcr()
+    screen = Screen(random.Random(seed))
+    images = []
+    for frame in range(frames + 1):
+        images.append(screen.render())
+        screen.step(frame)
+
+    state: TextState | None = None
+    incremental: list[float] = []
+    area: list[float] = []
+    found: dict[str, int] = {}
+    for index, image in enumerate(images):
+        started = time.perf_counter()
+        result = redact_frame(image, MONITOR, [EDITOR, CHAT], allowed, redactor, state, ocr=ocr, budget=30)
+        elapsed = time.perf_counter() - started
+        state = result.state
+        if index == 0:
+            first = elapsed
+            found = result.masked
+            continue
+        incremental.append(elapsed)
+        area.append(sum((b[2] - b[0]) * (b[3] - b[1]) for b in result.ocr_boxes) / (WIDTH * HEIGHT))
+
+    full: list[float] = []
+    for image in images[1:1 + baseline]:
+        started = time.perf_counter()
+        redact_frame(image, MONITOR, [EDITOR, CHAT], allowed, redactor, None, ocr=ocr, budget=60)
+        full.append(time.perf_counter() - started)
+
+    print(f"machine: {platform.machine()} {platform.processor() or ''} {_cpu()}, one core; "
+          f"Python {platform.python_version()}; {_tesseract()}")
+    print(f"frames: {frames} of {WIDTH}x{HEIGHT}; first frame (nothing to reuse): {first * 1000:.0f} ms; "
+          f"masked on it: {found}")
+    print(f"{'':<26}{'median ms':>10}{'p90 ms':>8}{'max ms':>8}")
+    for name, values in (("change-only OCR", incremental), ("full-frame OCR (baseline)", full)):
+        print(f"{name:<26}{statistics.median(values) * 1000:>10.0f}{_percentile(values, 0.9) * 1000:>8.0f}"
+              f"{max(values) * 1000:>8.0f}")
+    print(f"share of the frame OCR read per frame: median {statistics.median(area):.1%}, "
+          f"p90 {_percentile(area, 0.9):.1%}")
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def _tesseract() -> str:
+    import subprocess
+
+    out = subprocess.run(["tesseract", "--version"], capture_output=True, text=True, check=False)
+    return (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else "tesseract"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--baseline", type=int, default=10, help="frames to time with full-frame OCR")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    run(args.frames, args.seed, args.baseline)
+
+
+if __name__ == "__main__":
+    main()

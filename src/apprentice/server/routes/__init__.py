@@ -1,0 +1,1 @@
+"""One module per resource; each route parses, authorises, calls one CollectorApi method."""

@@ -1,0 +1,76 @@
+"""Collector settings: one TOML file plus ``APPRENTICE_SERVER_*`` environment variables.
+
+A file that does not parse, an unknown key or an invalid value stops the server with a
+message naming the key; nothing silently falls back to a default.
+
+    [server]                                   # all keys optional except master_key_url
+    host = "127.0.0.1"
+    port = 8750
+    database_url = "sqlite:////var/lib/apprentice/collector.db"
+    blob_url = "file:///var/lib/apprentice/chunks"
+    master_key_url = "local:///etc/apprentice/master.pub"
+    admin_token_sha256 = "…"                   # sha256 hex of the privacy officer's token
+    max_chunk_bytes = 67108864
+    max_inflight_uploads = 64
+    replay_window_s = 300
+    retention_days = 365                       # omit to keep chunks until forgotten
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from apprentice.errors import ConfigError
+
+_ENV_PREFIX = "APPRENTICE_SERVER_"
+
+
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8750, ge=1, le=65535)
+    database_url: str = "sqlite:///apprentice-collector.db"
+    blob_url: str = "file:///var/lib/apprentice/chunks"
+    master_key_url: str
+    admin_token_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    max_chunk_bytes: int = Field(64 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    max_inflight_uploads: int = Field(64, ge=1)
+    retry_after_s: int = Field(1, ge=1, le=3600)
+    replay_window_s: int = Field(300, ge=10, le=3600)
+    enrolment_token_max_ttl_s: int = Field(7 * 24 * 3600, ge=60)
+    retention_days: float | None = Field(None, gt=0)
+    purge_interval_s: float = Field(3600, gt=0)
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> ServerSettings:
+    """Read ``path`` (if given) and overlay ``APPRENTICE_SERVER_<KEY>`` variables."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            document = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"settings file {path} not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        values.update(document.get("server", {}))
+        unknown = set(document) - {"server"}
+        if unknown:
+            raise ConfigError(f"{path}: unknown sections {sorted(unknown)}; only [server] is read")
+    env = os.environ if environ is None else environ
+    for name in ServerSettings.model_fields:
+        raw = env.get(_ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = raw
+    try:
+        return ServerSettings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid collector settings: {problems}") from None
