@@ -53,6 +53,9 @@ SENSITIVE = (
     "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
     "# contact bob.jones@corp.example.org",
 )
+#: A fragment of each sensitive value that must not be readable once it is fully typed.
+TELLS = {value: tell for value, tell in zip(
+    SENSITIVE, ("smith@example", "4111", "AKIAIOSF", "jones@corp"), strict=True)}
 LINE_HEIGHT, TOP, LEFT = 20, 40, 220
 
 
@@ -70,6 +73,10 @@ class Screen:
             self.lines[i] = rng.choice(SENSITIVE)
         self.files = [f"{rng.choice(WORDS)}_{rng.choice(WORDS)}.py" for _ in range(30)]
         self.selected, self.row, self.typing, self.clock = 0, 30, "", 0
+
+    def complete_values(self) -> list[str]:
+        """Sensitive values fully on screen (not the one being typed)."""
+        return [line for i, line in enumerate(self.lines) if line in TELLS and i != self.row]
 
     def _line(self) -> str:
         indent = " " * self.rng.choice((0, 4, 8))
@@ -119,20 +126,27 @@ def run(frames: int, seed: int, baseline: int) -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     redactor, ocr = build_redactor(), TesseractOcr()
     screen = Screen(random.Random(seed))
-    images = []
+    images, values = [], []
     for frame in range(frames + 1):
         images.append(screen.render())
+        values.append(screen.complete_values())
         screen.step(frame)
 
     state: TextState | None = None
     incremental: list[float] = []
     area: list[float] = []
     found: dict[str, int] = {}
+    checked = readable = 0
     for index, image in enumerate(images):
         started = time.perf_counter()
         result = redact_frame(image, MONITOR, [EDITOR, CHAT], allowed, redactor, state, ocr=ocr, budget=30)
         elapsed = time.perf_counter() - started
         state = result.state
+        if index % 10 == 0:  # read the redacted frame back: is any complete value readable?
+            picture = Image.frombuffer("RGB", (WIDTH, HEIGHT), result.image.bgra, "raw", "BGRX", 0, 1)
+            text = "".join(w.text for w in ocr.words(picture.convert("L"), 60))
+            checked += len(values[index])
+            readable += sum(TELLS[v] in text for v in values[index])
         if index == 0:
             first = elapsed
             found = result.masked
@@ -156,6 +170,8 @@ def run(frames: int, seed: int, baseline: int) -> None:
               f"{max(values) * 1000:>8.0f}")
     print(f"share of the frame OCR read per frame: median {statistics.median(area):.1%}, "
           f"p90 {_percentile(area, 0.9):.1%}")
+    print(f"complete sensitive values on every 10th frame: {checked}; still readable by OCR "
+          f"after redaction: {readable}")
 
 
 def _cpu() -> str:

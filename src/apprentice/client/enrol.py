@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
-
 from pathlib import Path
+
+import httpx
 
 from apprentice.client.identity import DeviceIdentity, b64, save_identity, unb64
 from apprentice.crypto import create_key_file, key_id, signing_public_key
@@ -12,7 +12,8 @@ from apprentice.errors import ConfigError, UploadError, UploadRejected
 
 
 def enroll(server_url: str, token: str, folder: Path, *,
-           transport: httpx.BaseTransport | None = None) -> DeviceIdentity:
+           transport: httpx.BaseTransport | None = None,
+           client: httpx.Client | None = None) -> DeviceIdentity:
     """Create the device key in ``folder`` (0600), register it, save device.json.
 
     Refuses if this folder already holds an enrolled device.
@@ -24,8 +25,10 @@ def enroll(server_url: str, token: str, folder: Path, *,
     seed = create_key_file(key_path)
     body = {"token": token, "device_public_key": b64(signing_public_key(seed))}
     try:
-        with httpx.Client(base_url=server_url, transport=transport, timeout=30) as client:
-            response = client.post("/api/v1/enrolments", json=body)
+        http = client or httpx.Client(base_url=server_url, transport=transport, timeout=30)
+        response = http.post("/api/v1/enrolments", json=body)
+        if client is None:
+            http.close()
     except httpx.TransportError as exc:
         raise UploadError(f"cannot reach the collector at {server_url} ({type(exc).__name__})") from None
     if response.status_code != 201:

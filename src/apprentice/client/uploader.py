@@ -55,6 +55,7 @@ class Uploader:
         identity: DeviceIdentity,
         *,
         transport: httpx.BaseTransport | None = None,
+        client: httpx.Client | None = None,
         timeout: float = 60.0,
         max_attempts: int = 8,
         base_delay: float = 0.5,
@@ -64,10 +65,10 @@ class Uploader:
         rng: Callable[[], float] = random.random,
     ) -> None:
         self.identity = identity
-        self._client = httpx.Client(
-            base_url=identity.server_url, transport=transport, timeout=timeout,
-            auth=DeviceSigner(identity, clock),
+        self._client = client or httpx.Client(
+            base_url=identity.server_url, transport=transport, timeout=timeout
         )
+        self._signer = DeviceSigner(identity, clock)
         self._max_attempts = max_attempts
         self._base = base_delay
         self._max_delay = max_delay
@@ -95,11 +96,15 @@ class Uploader:
         result: dict[str, Any] = self._send("POST", "/api/v1/device/forget-me", b"").json()
         return result
 
-    def _send(self, method: str, path: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         for attempt in range(self._max_attempts):
             delay: float
             try:
-                response = self._client.request(method, path, content=body, headers=headers)
+                response = self._client.request(
+                    method, path, content=body, headers=headers, auth=self._signer
+                )
             except httpx.TransportError:
                 delay = self._backoff(attempt)
             else:

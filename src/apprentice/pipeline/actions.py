@@ -25,8 +25,12 @@ How the stream is read (thresholds are fields of :class:`ActionConfig`):
   Lock applied unless ``caps_lock_in_char``) accumulate in a run; Backspace removes the
   last character of the run. The run becomes a ``type`` action when anything else
   happens: Enter, Tab, another special key, a hotkey, a click or scroll, a change of
-  focused window (a title change of the same window does not count), a control event,
-  or ``wait_min_ms`` of idleness. A run that ends empty is dropped.
+  focused window (a title change of the same window does not count), a boundary control
+  (below), or ``wait_min_ms`` of idleness. A run that ends empty is dropped. A
+  ``redacted`` control (typed keys removed on the device) does not end the run: the
+  placeholder ``<ENTITY>`` (``<CREDIT_CARD>``, ``<EMAIL_ADDRESS>``…) takes the removed
+  keys' place in the text, so ``pay 4111… now`` becomes ``pay <CREDIT_CARD> now``; it is
+  one unit of the run, so a Backspace right after it removes all of it.
 * Keys. Backspace with nothing in the run to delete, Delete (which removes text after
   the caret, unknown to us), Enter, Tab, Escape, arrows, function keys… are ``press``.
   Shift held with such a key (Shift+arrow selection, Shift+Tab) stays a ``press`` with
@@ -40,9 +44,7 @@ How the stream is read (thresholds are fields of :class:`ActionConfig`):
   event inside it, during which frames show different pixels, becomes a ``wait`` (see
   :mod:`apprentice.pipeline.waits`).
 * Control events (start, stop, pause, resume, gap, task markers) end every run and
-  forget held keys and buttons, because what happened during a pause is unknown. A
-  ``redacted`` control (typed keys removed on the device) ends the text run only, so the
-  text on its two sides becomes two ``type`` actions with nothing in between.
+  forget held keys and buttons, because what happened during a pause is unknown.
 
 Never: mutate the input, look at frames' pixels, or log typed text.
 """
@@ -60,7 +62,7 @@ from apprentice.pipeline.config import ActionConfig
 from apprentice.pipeline.model import ACTION_TYPES, BOUNDARY_OPS, Action, ActionType
 from apprentice.pipeline.waits import insert_waits
 
-__all__ = ["Action", "ActionType", "action_counts", "reduce_actions"]
+__all__ = ["Action", "ActionType", "action_counts", "reduce_actions", "redaction_placeholder"]
 
 _CLICK_TYPES = {"left": "click", "right": "right_click", "middle": "middle_click"}
 _MULTI = ("click", "double_click", "triple_click")
@@ -167,10 +169,9 @@ class _Reducer:
         elif isinstance(event, ev.Focus):
             self._focus(event)
         elif isinstance(event, ev.Control) and event.op == "redacted":
-            # Keys were removed here by redaction: the text on either side is not one
-            # run, and nothing may stand in for what was removed.
-            self._end_text()
-            self.repeatable = None
+            # Keys were removed here by redaction: the run goes on with a placeholder
+            # naming only the entity type, so the text around it keeps its shape.
+            self._redacted(event)
         elif isinstance(event, ev.Control) and event.op in BOUNDARY_OPS:
             self._end_runs()
             self.gestures.clear()
@@ -246,6 +247,17 @@ class _Reducer:
         if self.run is None:
             self.run = _Run(event.t, event.t, self.window)
         self.run.chars.append(char)
+        self.run.seqs.append(event.seq)
+        self.run.t_last = event.t
+
+    def _redacted(self, event: ev.Control) -> None:
+        self._end_wheel()
+        self.last_click = None
+        self.repeatable = None
+        if self.run is None:
+            self.run = _Run(event.t, event.t, self.window)
+        # One entry of the run, so a Backspace right after it removes the whole placeholder.
+        self.run.chars.append(redaction_placeholder(event.reason))
         self.run.seqs.append(event.seq)
         self.run.t_last = event.t
 
@@ -386,6 +398,11 @@ class _Reducer:
 
     def _emit(self, action: Action) -> None:
         self.out.append(action)
+
+
+def redaction_placeholder(entity: str | None) -> str:
+    """The text that stands in a type run for keys redaction removed: ``<CREDIT_CARD>``."""
+    return f"<{(entity or 'REDACTED').upper()}>"
 
 
 def action_counts(actions: Sequence[Action]) -> dict[str, int]:

@@ -64,7 +64,8 @@ def authenticate_device(
         raise unauthorized("unknown or revoked device")
     # (4) signature
     try:
-        verify(device.public_key, request_message(method, path, device_id, int(timestamp), nonce, body), signature)
+        message = request_message(method, path, device_id, int(timestamp), nonce, body)
+        verify(device.public_key, message, signature)
     except VerificationError:
         raise unauthorized("request signature does not verify") from None
     # (5) nonce never seen

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -90,7 +91,7 @@ _bearer = HTTPBearer(auto_error=False, description="The privacy officer's admin 
 
 
 def require_admin(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     header = f"Bearer {credentials.credentials}" if credentials else None
     check_admin(header, state(request).settings.admin_token_sha256)

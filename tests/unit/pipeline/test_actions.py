@@ -131,9 +131,18 @@ CASES: list[tuple[str, Callable[[Log], object], list[tuple[object, ...]]]] = [
      [("type", "ab"), ("click", 3, 4), ("type", "cd")]),
     ("long idle splits typing", lambda g: g.text("ab").wait(2500).text("cd"),
      [("type", "ab"), ("type", "cd")]),
-    ("redacted keys split the text run", lambda g: g.text("mail ")
-     .add(ev.Control, op="redacted", reason="email", info={"keys": 12}) and g.text(" now"),
-     [("type", "mail "), ("type", " now")]),
+    ("redacted keys leave their entity in the text run", lambda g: g.text("mail ")
+     .add(ev.Control, op="redacted", reason="EMAIL_ADDRESS", info={"keys": 12}) and g.text(" now"),
+     [("type", "mail <EMAIL_ADDRESS> now")]),
+    ("redacted keys alone are a placeholder",
+     lambda g: g.add(ev.Control, op="redacted", reason="CREDIT_CARD", info={"keys": 16}),
+     [("type", "<CREDIT_CARD>")]),
+    ("backspace after a placeholder removes all of it", lambda g: g.text("a")
+     .add(ev.Control, op="redacted", reason="SECRET", info={"keys": 30}) and g.tap("backspace")
+     .text("b"), [("type", "ab")]),
+    ("redacted keys after enter start a new run", lambda g: g.text("to").tap("enter")
+     .add(ev.Control, op="redacted", reason="CREDIT_CARD", info={"keys": 16}) and g.tap("enter"),
+     [("type", "to"), ("press", "enter", 1), ("type", "<CREDIT_CARD>"), ("press", "enter", 1)]),
     ("pause forgets held modifiers", lambda g: g.down("ctrl").control("pause")
      .control("resume").text("a"), [("type", "a")]),
 ]
@@ -197,6 +206,15 @@ def test_events_are_read_in_seq_order_and_never_mutated() -> None:
     before = copy.deepcopy(shuffled)
     assert reduce_actions(shuffled) == reduce_actions(log.events)
     assert shuffled == before
+
+
+def test_placeholder_points_back_to_the_redacted_control() -> None:
+    log = Log().start().focus(1).text("pay ")
+    marker = log.add(ev.Control, op="redacted", reason="CREDIT_CARD", info={"keys": 16})
+    log.text(" ok")
+    (typed,) = reduce_actions(log.events)
+    assert typed.text == "pay <CREDIT_CARD> ok"
+    assert marker.seq in typed.seqs and list(typed.seqs) == sorted(typed.seqs)
 
 
 def test_actions_are_frozen() -> None:

@@ -47,7 +47,9 @@ def load_wrapper(path: Path) -> LocalMasterWrapper:
     try:
         public = bytes.fromhex(path.read_text().strip())
     except FileNotFoundError:
-        raise ConfigError(f"master public key {path} not found; create it with: apprentice keys init") from None
+        raise ConfigError(
+            f"master public key {path} not found; create it with: apprentice keys init"
+        ) from None
     except ValueError:
         raise ConfigError(f"master public key {path} is malformed (expected 64 hex digits)") from None
     if len(public) != 32:

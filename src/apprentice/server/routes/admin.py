@@ -30,7 +30,9 @@ async def issue_token(body: TokenRequest, request: Request) -> TokenResponse:
     """Issue a one-time, expiring enrolment token for a contributor (shown once)."""
     st = state(request)
     issued = await run_in_threadpool(st.api.issue_token, body.contributor_id, body.ttl_s, st.clock())
-    return TokenResponse(token=issued.token, contributor_id=issued.contributor_id, expires_at=issued.expires_at)
+    return TokenResponse(
+        token=issued.token, contributor_id=issued.contributor_id, expires_at=issued.expires_at
+    )
 
 
 @router.post("/devices/{device_id}/revoke", status_code=204, responses={404: {"model": ErrorBody}})
@@ -42,8 +44,9 @@ async def revoke_device(request: Request, device_id: str = Path(pattern=r"^dev-[
 
 @router.post("/contributors/{contributor_id}/forget", response_model=TombstoneResponse,
              responses={404: {"model": ErrorBody}})
-async def forget(request: Request,
-                 contributor_id: str = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) -> TombstoneResponse:
+async def forget(
+    request: Request, contributor_id: str = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+) -> TombstoneResponse:
     """Forget a contributor on their behalf (same effect as the contributor's forget-me)."""
     st = state(request)
     row = await run_in_threadpool(st.api.forget, contributor_id, "privacy_officer", st.clock())
