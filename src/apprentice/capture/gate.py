@@ -13,14 +13,17 @@ field is dropped (fail closed).
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from apprentice import events as ev
 from apprentice.capture.device_state import DeviceState
-from apprentice.policy import CaptureState, Decision, Notice, Policy, decide
+from apprentice.errors import PolicyError
+from apprentice.policy import CaptureState, Decision, Notice, Policy, decide, load_policy
 from apprentice.redact import Redactor, safe_redact, safe_redact_url
 
 _CONSENT_ERROR = Decision(capture=False, keys=False, reason="no_consent")
@@ -36,8 +39,13 @@ class CaptureGate:
         *,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        policy_path: Path | None = None,
     ) -> None:
         self.policy = policy
+        self._policy_path = policy_path
+        self._policy_mtime = _mtime(policy_path)
+        #: Set when a changed policy file no longer parses: the agent must stop (fail closed).
+        self.policy_error: PolicyError | None = None
         self._notice = notice
         self._state = state
         self.redactor = redactor
@@ -68,6 +76,18 @@ class CaptureGate:
             self._secure_input = secure
             return self._redecide()
 
+    def toggle_pause(self) -> Decision:
+        """The pause hotkey: pause for the policy's maximum, or resume if paused."""
+        with self._lock:
+            now = self._wall_clock()
+            if self._paused_until is not None and self._paused_until > now:
+                self._state.set_pause(None)
+            else:
+                self._state.set_pause(now + timedelta(minutes=self.policy.pause_cap_minutes))
+            self._files_stamp = None  # re-read what we just wrote
+            self._reload_files()
+            return self._redecide()
+
     def refresh(self) -> Decision:
         """Re-read the contributor's controls if they changed and decide again."""
         with self._lock:
@@ -86,7 +106,23 @@ class CaptureGate:
 
     # -- internals ------------------------------------------------------------------------
 
+    def _reload_policy(self) -> None:
+        """Pick up a changed policy file (e.g. the person was exempted) within a second."""
+        if self._policy_path is None:
+            return
+        mtime = _mtime(self._policy_path)
+        if mtime == self._policy_mtime:
+            return
+        self._policy_mtime = mtime
+        try:
+            self.policy = load_policy(self._policy_path)
+        except PolicyError as exc:
+            self.policy_error = exc
+        except OSError:
+            self.policy_error = PolicyError(str(self._policy_path), None, "the policy file went away")
+
     def _reload_files(self) -> None:
+        self._reload_policy()
         stamp = self._state.stamp()
         if stamp == self._files_stamp:
             return
@@ -98,6 +134,9 @@ class CaptureGate:
         self._paused_until = self._state.paused_until()
 
     def _redecide(self) -> Decision:
+        if self.policy_error is not None:
+            self.decision = Decision(capture=False, keys=False, reason="policy_error")
+            return self.decision
         state = CaptureState(
             policy=self.policy,
             notice_version=self._notice.version,
@@ -111,3 +150,12 @@ class CaptureGate:
         except Exception:  # any failure to decide is a refusal
             self.decision = _CONSENT_ERROR
         return self.decision
+
+
+def _mtime(path: Path | None) -> int:
+    if path is None:
+        return 0
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return -1

@@ -21,7 +21,7 @@ from apprentice.capture.platform import check_recordable
 from apprentice.capture.screens import open_screen_source
 from apprentice.capture.session import CaptureSession
 from apprentice.capture.window import open_window_source
-from apprentice.errors import ConfigError, ConsentError
+from apprentice.errors import ApprenticeError, ConfigError, ConsentError
 from apprentice.policy import load_notice, load_policy
 from apprentice.redact import RedactorConfig, build_redactor
 from apprentice.spool import open_sink
@@ -66,8 +66,16 @@ def record_until(
     session = CaptureSession(
         sink, open_input_source("pynput"), open_window_source("auto"),
         lambda: open_screen_source("mss"), gate, config, platform=platform,
-        on_state=lambda decision: write_status(state, decision),
+        on_state=lambda decision: _on_state(decision),
     )
+    ended: dict[str, str] = {}
+
+    def _on_state(decision: object) -> None:
+        write_status(state, decision)
+        reason = getattr(decision, "reason", "")
+        if reason in ("exempt", "policy_error") and not ended:
+            ended["reason"] = reason
+            stop_event.set()
     started = time.monotonic()
     session.start()
     try:
@@ -77,6 +85,13 @@ def record_until(
     finally:
         session.stop()
         state.status_path.unlink(missing_ok=True)
+    if ended.get("reason") == "exempt":
+        purge_spool(out, key_file)
+        raise ExemptionApplied(
+            "you have been exempted: recording stopped and everything not yet uploaded was destroyed"
+        )
+    if ended.get("reason") == "policy_error" and gate.policy_error is not None:
+        raise gate.policy_error
     return Recording(
         out=out,
         session_id=session.session_id,
@@ -85,6 +100,21 @@ def record_until(
         spool_bytes=sum(p.stat().st_size for p in (out / "segments").iterdir()),
         seconds=time.monotonic() - started,
     )
+
+
+class ExemptionApplied(ApprenticeError):
+    """The contributor was exempted while recording; the local data is gone."""
+
+
+def purge_spool(out: Path, key_file: Path | None = None) -> None:
+    """Destroy a spool: its key first (crypto-shredding: any copy becomes unreadable), then
+    its segments."""
+    from apprentice.spool import open_layout
+
+    layout = open_layout(out)
+    (key_file or layout.key_path()).unlink(missing_ok=True)
+    for path in sorted(layout.segments.glob("*.seg")):
+        path.unlink()
 
 
 def open_gate(state: DeviceState, policy_file: Path | None = None) -> CaptureGate:
@@ -103,7 +133,7 @@ def open_gate(state: DeviceState, policy_file: Path | None = None) -> CaptureGat
             "and accept it with `apprentice consent accept`"
         )
     redactor = build_redactor(RedactorConfig(keep_url_query=policy.keep_url_query))
-    return CaptureGate(policy, notice, state, redactor)
+    return CaptureGate(policy, notice, state, redactor, policy_path=path)
 
 
 def write_status(state: DeviceState, decision: object) -> None:

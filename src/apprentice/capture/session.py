@@ -39,6 +39,12 @@ from apprentice.spool.sink import SpoolSink
 
 log = logging.getLogger(__name__)
 _REFRESH_S = 1.0
+#: The recorder's own hotkey (Ctrl+Alt+Shift+P): pause, or resume. Never recorded as a step.
+PAUSE_HOTKEY = frozenset({"ctrl", "alt", "shift"}), "p"
+_MODIFIER_FAMILY = {
+    "ctrl": "ctrl", "ctrl_l": "ctrl", "ctrl_r": "ctrl", "alt": "alt", "alt_l": "alt",
+    "alt_r": "alt", "alt_gr": "alt", "shift": "shift", "shift_l": "shift", "shift_r": "shift",
+}
 
 
 @dataclass
@@ -84,6 +90,8 @@ class CaptureSession:
         self._scrolling_since: int | None = None
         self._blocked: str | None = None  # reason of the open gap, if any
         self._keys_blocked: str | None = None
+        self._modifiers: set[str] = set()
+        self._swallow_up: str | None = None
         self._running = False
         self._lock = threading.Lock()
         self._stop_refresh = threading.Event()
@@ -162,6 +170,8 @@ class CaptureSession:
     def _on_input(self, kind: str, fields: dict[str, Any]) -> None:
         if not self._running:
             return
+        if kind.startswith("key") and self._own_hotkey(kind, fields["key"]):
+            return
         self.gate.note_input()
         decision = self.gate.decision
         if not decision.capture and decision.reason == "idle":
@@ -194,6 +204,22 @@ class CaptureSession:
             self._last_key_ns = event.t
         elif kind == "key_up":
             self.frames.note_action(event.seq)
+
+    def _own_hotkey(self, kind: str, key: str) -> bool:
+        """Handle the recorder's own hotkey; True if this key event belongs to it."""
+        family = _MODIFIER_FAMILY.get(key)
+        if family is not None:
+            (self._modifiers.add if kind == "key_down" else self._modifiers.discard)(family)
+            return False
+        if kind == "key_up" and self._swallow_up is not None and key.lower() == self._swallow_up:
+            self._swallow_up = None
+            return True
+        chord, trigger = PAUSE_HOTKEY
+        if kind == "key_down" and key.lower() == trigger and chord <= self._modifiers:
+            self._swallow_up = trigger
+            self._apply(self.gate.toggle_pause())
+            return True
+        return False
 
     def _on_focus(self, window: ev.WindowInfo | None) -> None:
         if not self._running:

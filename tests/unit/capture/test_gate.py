@@ -152,3 +152,58 @@ def test_recording_refuses_without_policy_or_consent(tmp_path: Path) -> None:
     state.policy_path.write_text("version: 1\nallow: [oops\n")
     with pytest.raises(PolicyError):
         open_gate(state)
+
+
+def test_the_pause_hotkey_pauses_and_is_never_recorded(tmp_path: Path) -> None:
+    session, inputs, _, _, _ = fake_session(tmp_path / "s")
+    session.start()
+    chord = [("key_down", {"key": "ctrl"}), ("key_down", {"key": "alt"}), ("key_down", {"key": "shift"}),
+             ("key_down", {"key": "P", "char": "P"}), ("key_up", {"key": "P", "char": "P"}),
+             ("key_up", {"key": "shift"}), ("key_up", {"key": "alt"}), ("key_up", {"key": "ctrl"})]
+    inputs.play(chord)
+    inputs.play(_type("secret plans"))
+    assert DeviceState.default().paused_until() is not None
+    inputs.play(chord)  # the same hotkey resumes
+    inputs.play(_type("ok"))
+    session.stop()
+    events = _events(tmp_path)
+    assert not any(isinstance(e, ev.KeyDown) and e.key in ("P", "p") for e in events)
+    typed = "".join(e.char or "" for e in events if isinstance(e, ev.KeyDown))
+    assert typed == "ok"
+    assert any(isinstance(e, ev.Control) and e.op == "resume" for e in events)
+
+
+def test_an_exemption_or_a_broken_policy_file_closes_the_gate(tmp_path: Path) -> None:
+    import os
+
+    from apprentice.capture.recorder import open_gate
+
+    state = prepare_device(["Editor"])
+    gate = open_gate(state)
+    gate.set_window(EDITOR)
+    assert gate.refresh().capture
+    state.policy_path.write_text(state.policy_path.read_text() + "exempt: true\n")
+    os.utime(state.policy_path, ns=(1, 10**18))
+    assert gate.refresh().reason == "exempt"
+    state.policy_path.write_text("version: [broken\n")
+    os.utime(state.policy_path, ns=(1, 2 * 10**18))
+    decision = gate.refresh()
+    assert decision.reason == "policy_error" and not decision.capture
+    assert gate.policy_error is not None
+
+
+def test_purging_a_spool_shreds_its_key_and_segments(tmp_path: Path) -> None:
+    from apprentice.capture.recorder import purge_spool
+    from apprentice.errors import KeyFileError
+    from apprentice.spool import open_layout
+
+    session, inputs, _, _, _ = fake_session(tmp_path / "s")
+    session.start()
+    inputs.play(_type("work"))
+    session.stop()
+    key = open_layout(tmp_path / "s").key_path()
+    assert key.exists()
+    purge_spool(tmp_path / "s")
+    assert not key.exists() and not list((tmp_path / "s" / "segments").iterdir())
+    with pytest.raises(KeyFileError):
+        open_spool(tmp_path / "s")

@@ -1,0 +1,83 @@
+"""Builders for collector tests: an app on memory/SQLite stores, an injected clock, the
+admin token, enrolled devices. Shared by tests/unit/{server,client} and the integration tests."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from apprentice.client import DeviceIdentity, Uploader, enroll
+from apprentice.crypto.sealed import generate_key_pair
+from apprentice.server import ServerSettings, create_app
+from apprentice.server.keys import ContributorKeys, PipelineKeyAccess
+from apprentice.server.keys._local import LocalMasterUnwrapper, LocalMasterWrapper
+from apprentice.server.storage.blobs import BlobStore, open_blob_store
+from apprentice.server.storage.metadata import MetadataStore, open_metadata
+
+ADMIN_TOKEN = "test-admin-token"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def timestamp(self) -> float:
+        return self.now.timestamp()
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Collector:
+    app: FastAPI
+    http: TestClient
+    metadata: MetadataStore
+    blobs: BlobStore
+    keys: ContributorKeys
+    pipeline: PipelineKeyAccess
+    clock: Clock
+    settings: ServerSettings
+    sleeps: list[float] = field(default_factory=list)
+
+    def issue_token(self, contributor: str = "alice", ttl_s: int = 3600) -> str:
+        reply = self.http.post("/api/v1/admin/enrolment-tokens", headers=ADMIN,
+                               json={"contributor_id": contributor, "ttl_s": ttl_s})
+        assert reply.status_code == 201, reply.text
+        token: str = reply.json()["token"]
+        return token
+
+    def enrol(self, folder: Path, contributor: str = "alice") -> DeviceIdentity:
+        folder.mkdir(parents=True, exist_ok=True)
+        return enroll("http://testserver", self.issue_token(contributor), folder, client=self.http)
+
+    def uploader(self, identity: DeviceIdentity, **options: Any) -> Uploader:
+        options.setdefault("sleep", self.sleeps.append)
+        options.setdefault("rng", lambda: 0.5)
+        return Uploader(identity, client=self.http, clock=self.clock.timestamp, **options)
+
+
+def make_collector(db_url: str = "sqlite://", blob_url: str = "memory://", **settings: Any) -> Collector:
+    clock = Clock()
+    master_private, master_public = generate_key_pair()
+    config = ServerSettings(
+        master_key_url="local:///unused", admin_token_sha256=hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest(),
+        database_url=db_url, blob_url=blob_url, **settings,
+    )
+    metadata = open_metadata(db_url)
+    blobs = open_blob_store(blob_url)
+    keys = ContributorKeys(metadata, LocalMasterWrapper(master_public))
+    app = create_app(config, blobs, metadata, keys, clock=clock, run_purge_loop=False)
+    pipeline = PipelineKeyAccess(metadata, LocalMasterUnwrapper(master_private))
+    return Collector(app, TestClient(app), metadata, blobs, keys, pipeline, clock, config)
