@@ -36,7 +36,8 @@ def main() -> None:
             wid = wait_for_window(display, title)
             xdotool(display, "windowactivate", "--sync", wid)
             for line in range(12):
-                xdotool(display, "type", "--delay", "1", f"Line {line}: quarterly figures {i * 100 + line} ok\n")
+                text = f"Line {line}: quarterly figures {i * 100 + line} ok\n"
+                xdotool(display, "type", "--delay", "1", text)
         import os
 
         os.environ["DISPLAY"] = display.display or ""

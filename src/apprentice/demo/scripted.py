@@ -110,10 +110,13 @@ def run_demo(data_dir: Path, console: Console) -> Path:
     console.print(f"  the scripted contributor read and accepted notice version {notice.version}")
     with VirtualDisplay() as display:
         apps = {
-            "report": notepad_command("Report — Notepad", "DemoNotepad") + ["--geometry", "620x420+20+20"],
-            "tasks": notepad_command("Tasks — Notepad", "DemoNotepad") + ["--geometry", "520x360+700+380"],
+            "report": notepad_command("Report — Notepad", "DemoNotepad")
+            + ["--geometry", "620x420+20+20"],
+            "tasks": notepad_command("Tasks — Notepad", "DemoNotepad")
+            + ["--geometry", "520x360+700+380"],
             "chat": notepad_command("Signal — Alice", "Signal") + ["--geometry", "420x300+700+20"],
-            "prompt": notepad_command("Authentication Required", "Pinentry") + ["--geometry", "360x160+300+500"],
+            "prompt": notepad_command("Authentication Required", "Pinentry")
+            + ["--geometry", "360x160+300+500"],
         }
         procs = [subprocess.Popen(cmd, env=display.env()) for cmd in apps.values()]
         try:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio.from_thread
+import httpx
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from apprentice.client import DeviceIdentity, Uploader, enroll
 from apprentice.crypto.sealed import generate_key_pair
@@ -23,6 +24,27 @@ from apprentice.server.storage.metadata import MetadataStore, open_metadata
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class SyncAsgiTransport(httpx.BaseTransport):
+    """Drive an ASGI app from a sync httpx.Client (httpx's ASGITransport is async-only):
+    requests run on an event loop in a helper thread, as Starlette's TestClient does."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._portal_cm = anyio.from_thread.start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._portal.call(self._handle, request)
+
+    async def _handle(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        content = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+    def close(self) -> None:
+        self._portal_cm.__exit__(None, None, None)
 
 
 @dataclass
@@ -42,7 +64,7 @@ class Clock:
 @dataclass
 class Collector:
     app: FastAPI
-    http: TestClient
+    http: httpx.Client
     metadata: MetadataStore
     blobs: BlobStore
     keys: ContributorKeys
@@ -80,4 +102,5 @@ def make_collector(db_url: str = "sqlite://", blob_url: str = "memory://", **set
     keys = ContributorKeys(metadata, LocalMasterWrapper(master_public))
     app = create_app(config, blobs, metadata, keys, clock=clock, run_purge_loop=False)
     pipeline = PipelineKeyAccess(metadata, LocalMasterUnwrapper(master_private))
-    return Collector(app, TestClient(app), metadata, blobs, keys, pipeline, clock, config)
+    http = httpx.Client(transport=SyncAsgiTransport(app), base_url="http://testserver")
+    return Collector(app, http, metadata, blobs, keys, pipeline, clock, config)

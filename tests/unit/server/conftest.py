@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.unit.server.collector import Collector, make_collector
 
 
 @pytest.fixture
-def collector() -> Collector:
-    return make_collector()
+def collector() -> Iterator[Collector]:
+    built = make_collector()
+    yield built
+    built.http.close()
