@@ -42,6 +42,13 @@ class WindowSource(Protocol):
     def active(self) -> WindowInfo | None:
         """The focused window as last seen (cheap; no round trip to the display)."""
 
+    def stacking(self) -> list[WindowInfo]:
+        """Every visible top-level window, bottom to top, bounds including decorations.
+
+        Used to mask the pixels of windows the policy does not allow. Called from the frame
+        worker's thread, never from the thread that delivers ``on_change``.
+        """
+
     def stop(self) -> None: ...
 
 

@@ -5,20 +5,26 @@
         consent.json    what the contributor accepted (apprentice.policy.ConsentStore)
         pause.json      {"until": ISO time} while paused; absent when not paused
         status.json     the running recorder's state, for `apprentice status`
+        commands/       requests to the running recorder (`apprentice task start/end`),
+                        one JSON file each, named so that name order is the order sent
         keys/           spool keys (0700)
 
 The agent re-reads consent and pause whenever their files change, so `apprentice pause`,
-`resume` and `consent withdraw` in another terminal take effect within a second.
+`resume` and `consent withdraw` in another terminal take effect within a second, and
+takes (reads, then deletes) queued commands on the same once-a-second refresh.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from apprentice.policy import ConsentStore
 
@@ -77,6 +83,41 @@ class DeviceState:
         with os.fdopen(fd, "w") as handle:
             json.dump({"until": until.isoformat()}, handle)
         os.replace(tmp, self.pause_path)
+
+    @property
+    def commands_dir(self) -> Path:
+        return self.root / "commands"
+
+    def put_command(self, command: dict[str, Any]) -> Path:
+        """Queue a command for the running recorder; written whole (atomic rename)."""
+        self.commands_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".command-", dir=self.commands_dir)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(command, handle)
+        path = self.commands_dir / f"{time.time_ns():020d}-{secrets.token_hex(4)}.json"
+        os.replace(tmp, path)
+        return path
+
+    def take_commands(self) -> list[dict[str, Any]]:
+        """Remove and return the queued commands, oldest first; unreadable ones are dropped."""
+        try:
+            paths = sorted(self.commands_dir.glob("[0-9]*.json"))
+        except OSError:
+            return []
+        taken = []
+        for path in paths:
+            try:
+                text = path.read_text()
+                path.unlink()  # a command that cannot be removed is never run (not twice)
+            except OSError:
+                continue  # FileNotFoundError: taken by another reader, or withdrawn
+            try:
+                command = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(command, dict):
+                taken.append(command)
+        return taken
 
     def stamp(self) -> tuple[float, float]:
         """Modification times of the consent and pause files (to notice changes cheaply)."""

@@ -8,6 +8,11 @@ never delayed by disk or image work. There is no path from a hook to the spool t
 not pass the gate: a refused event is not stamped at all, and refused periods appear only
 as content-free ``gap`` controls.
 
+Task markers: ``apprentice task start/end`` queue commands in the device-state folder;
+the once-a-second refresh takes them in order and stamps ``task_start`` (instruction
+redacted, or left out if redaction fails) and ``task_end`` controls. Commands sent before
+this session started, or while there is no consent, are dropped.
+
 Lifecycle: ``start()`` writes ``control/start`` with the session's single wall-clock
 anchor and the monitor geometry; ``stop()`` stops the hooks first, then the frame worker,
 writes ``control/stop`` with counts, releases held keystrokes and drains the spool.
@@ -30,15 +35,19 @@ from apprentice import events as ev
 from apprentice.capture.base import InputSource, ScreenSource, WindowSource
 from apprentice.capture.clock import Stamper
 from apprentice.capture.config import CaptureConfig
+from apprentice.capture.device_state import DeviceState
 from apprentice.capture.frames import FrameWorker
 from apprentice.capture.gate import CaptureGate
 from apprentice.capture.textguard import TypedTextGuard
 from apprentice.policy import Decision
+from apprentice.redact import safe_redact
 from apprentice.spool.codec import FrameBlob
 from apprentice.spool.sink import SpoolSink
 
 log = logging.getLogger(__name__)
 _REFRESH_S = 1.0
+_TASK_STATUSES = frozenset({"success", "failure"})
+_NO_CONSENT = frozenset({"no_consent", "exempt"})
 #: The recorder's own hotkey (Ctrl+Alt+Shift+P): pause, or resume. Never recorded as a step.
 PAUSE_HOTKEY = frozenset({"ctrl", "alt", "shift"}), "p"
 _MODIFIER_FAMILY = {
@@ -69,6 +78,7 @@ class CaptureSession:
         clock: Callable[[], int] = time.monotonic_ns,
         wall_clock: Callable[[], int] = time.time_ns,
         on_state: Callable[[Decision], None] | None = None,
+        state: DeviceState | None = None,
     ) -> None:
         self.config = config or CaptureConfig()
         self.session_id = secrets.token_hex(8)
@@ -79,6 +89,9 @@ class CaptureSession:
         self._platform = platform
         self._wall_clock = wall_clock
         self._on_state = on_state or (lambda decision: None)
+        self._state = state or DeviceState.default()  # where `apprentice task` queues commands
+        self._started_wall = 0
+        self._commands_lock = threading.Lock()
         self.guard = TypedTextGuard(gate.redactor, self._release)
         self._stamper = Stamper(self.guard.accept, clock)
         self.frames = FrameWorker(
@@ -106,6 +119,7 @@ class CaptureSession:
         mono = self._stamper.clock()
         wall = self._wall_clock()
         self.counts.started_ns = mono
+        self._started_wall = wall
         self._stamper.stamp(
             ev.Control, t=mono, op="start",
             info={
@@ -234,8 +248,31 @@ class CaptureSession:
             self.frames.note_focus()
 
     def refresh(self) -> Decision:
-        """Re-read consent and pause, re-decide, and record any change (also run each second)."""
-        return self._apply(self.gate.refresh())
+        """Re-read consent and pause, re-decide, record any change, and stamp queued task
+        markers (also run each second)."""
+        decision = self._apply(self.gate.refresh())
+        self._take_commands(decision)
+        return decision
+
+    def _take_commands(self, decision: Decision) -> None:
+        with self._commands_lock:
+            for command in self._state.take_commands():
+                created = command.get("created_ns")
+                if decision.reason in _NO_CONSENT or not isinstance(created, int) or (
+                    created < self._started_wall
+                ):
+                    continue
+                if command.get("op") == "task_start":
+                    info: dict[str, Any] = {}
+                    instruction = command.get("instruction")
+                    if isinstance(instruction, str) and instruction:
+                        redacted = safe_redact(self.gate.redactor, instruction)
+                        if redacted is not None:
+                            info["instruction"] = redacted
+                    self._stamper.stamp(ev.Control, op="task_start", info=info)
+                elif command.get("op") == "task_end" and command.get("status") in _TASK_STATUSES:
+                    self._stamper.stamp(ev.Control, op="task_end",
+                                        info={"status": command["status"]})
 
     def _refresh_loop(self) -> None:
         while not self._stop_refresh.wait(_REFRESH_S):

@@ -8,7 +8,16 @@ import sys
 import typer
 
 from apprentice import __version__
-from apprentice.cli import consent_cmd, control_cmd, dataset_cmd, inspect_cmd, record_cmd, up_cmd
+from apprentice.cli import (
+    consent_cmd,
+    control_cmd,
+    dataset_cmd,
+    inspect_cmd,
+    record_cmd,
+    replay_cmd,
+    task_cmd,
+    up_cmd,
+)
 from apprentice.errors import ApprenticeError
 
 app = typer.Typer(
@@ -51,6 +60,8 @@ app.add_typer(dataset_cmd.app, name="dataset")
 app.command("pause")(control_cmd.pause)
 app.command("resume")(control_cmd.resume)
 app.command("status")(control_cmd.status)
+app.command("replay")(replay_cmd.replay)
+app.add_typer(task_cmd.app, name="task")
 
 
 def run() -> None:

@@ -70,7 +70,7 @@ class FrameDropped(ApprenticeError):
 
     ``reason`` is one of ``bad_image``, ``window_geometry_unknown``, ``policy_failed``,
     ``ocr_unavailable``, ``ocr_failed``, ``ocr_timeout``, ``redactor_failed``,
-    ``over_budget``.
+    ``over_budget``, ``internal_error``.
     """
 
     def __init__(self, reason: str) -> None:
@@ -252,8 +252,7 @@ def _redact_text(
     height, width = pixels.shape[:2]
     gray = _gray(pixels)
     regions = [b for b in region_boxes if b[0] < b[2] and b[1] < b[3]]
-    if previous is None or previous.gray.shape != gray.shape:
-        invalid = [(0, 0, width, height)]
+    if previous is None or previous.gray.shape != gray.shape:  # read every allowed pixel
         kept_lines: list[Box] = []
         kept_findings: list[tuple[str, tuple[Box, ...]]] = []
         to_read = _merge(regions, 0)
@@ -471,20 +470,28 @@ def redact_frame(
     ``ocr`` defaults to :class:`~apprentice.redact.ocr.TesseractOcr`.
 
     Raises:
-        FrameDropped: the frame must be dropped and a gap recorded (fail closed).
+        FrameDropped: the frame must be dropped and a gap recorded (fail closed). This is
+            the only exception it raises: any other failure is turned into one.
     """
-    deadline = clock() + budget
-    pixels = _pixels(image)
-    regions, masked = _mask_windows(pixels, monitor_bounds, visible_windows, allowed)
-    if ocr is None:
-        try:
-            ocr = TesseractOcr()
-        except OcrUnavailable:
-            raise FrameDropped("ocr_unavailable") from None
-    counts, state, ocr_boxes = _redact_text(pixels, regions, redactor, previous, ocr, deadline, clock, tile)
-    for entity, n in counts.items():
-        masked[entity] = masked.get(entity, 0) + n
-    return RedactedFrame(_raw(pixels), masked, state, ocr_boxes)
+    try:
+        deadline = clock() + budget
+        pixels = _pixels(image)
+        regions, masked = _mask_windows(pixels, monitor_bounds, visible_windows, allowed)
+        if ocr is None:
+            try:
+                ocr = TesseractOcr()
+            except OcrUnavailable:
+                raise FrameDropped("ocr_unavailable") from None
+        counts, state, ocr_boxes = _redact_text(
+            pixels, regions, redactor, previous, ocr, deadline, clock, tile
+        )
+        for entity, n in counts.items():
+            masked[entity] = masked.get(entity, 0) + n
+        return RedactedFrame(_raw(pixels), masked, state, ocr_boxes)
+    except FrameDropped:
+        raise
+    except Exception:  # a bug here must cost the frame, never pass it through unredacted
+        raise FrameDropped("internal_error") from None
 
 
 class ScreenRedactor:

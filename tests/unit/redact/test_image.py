@@ -424,6 +424,32 @@ def test_screen_redactor_keeps_the_last_good_state_when_a_frame_is_dropped() -> 
     assert spy.sizes[2][1] >= SCREEN.height
 
 
+def test_when_something_unexpected_fails_then_the_frame_is_dropped() -> None:
+    odd = WindowInfo(wid=5, app_id="Chat", bounds=Rect("x", 0, 10, 10))  # type: ignore[arg-type]
+    with pytest.raises(FrameDropped) as info:
+        redact_frame(raw(screen()), SCREEN, [EDITOR, odd], only_editor, build_redactor(), ocr=SpyOcr())
+    assert info.value.reason == "internal_error"
+
+
+def test_a_frame_of_another_size_is_read_whole() -> None:
+    spy = SpyOcr()
+    one = redact_frame(raw(screen()), SCREEN, [EDITOR], only_editor, build_redactor(), ocr=spy)
+    small = Rect(0, 0, 320, 200)
+    two = redact_frame(raw(screen(size=(320, 200))), small, [EDITOR], only_editor, build_redactor(),
+                       one.state, ocr=spy)
+    assert two.ocr_boxes == ((0, 0, 320, 200),)
+
+
+def test_remembered_state_holds_boxes_and_entity_names_never_text() -> None:
+    result = redact_frame(raw(screen()), SCREEN, [EDITOR], only_editor, build_redactor(), ocr=Reads())
+    assert result.masked == {"SECRET": 1}
+    state = result.state
+    assert [entity for entity, _ in state.findings] == ["SECRET"]
+    boxes = list(state.lines) + [b for _, group in state.findings for b in group]
+    assert all(isinstance(v, int) for box in boxes for v in box)
+    assert AWS_KEY not in repr(state)
+
+
 def test_nothing_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     redact_frame(raw(screen()), SCREEN, [EDITOR, CHAT], only_editor, build_redactor(), ocr=Reads())

@@ -42,6 +42,18 @@ class WindowSource:
     def active(self) -> WindowInfo | None:
         return self._current
 
+    def stacking(self) -> list[WindowInfo]:
+        # pywinctl lists windows top-first on both platforms; masking wants bottom-first.
+        found = []
+        for window in reversed(pywinctl.getAllWindows()):
+            if window.isVisible and not window.isMinimized:
+                box = window.box
+                found.append(WindowInfo(
+                    wid=hash(window.getHandle()), app_id=window.getAppName(), title=window.title,
+                    bounds=Rect(int(box.left), int(box.top), int(box.width), int(box.height)),
+                ))
+        return found
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -8,6 +8,7 @@ server for the input focus twice a second (documented limitation).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import select
@@ -31,6 +32,7 @@ class WindowSource:
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = os.pipe()
         self._on_change: Callable[[WindowInfo | None], None] | None = None
+        self._query: Any = None  # a second connection for stacking(), used by one other thread
 
     def start(self, on_change: Callable[[WindowInfo | None], None]) -> None:
         self._on_change = on_change
@@ -54,6 +56,32 @@ class WindowSource:
     def active(self) -> WindowInfo | None:
         return self._current
 
+    def stacking(self) -> list[WindowInfo]:
+        """Visible top-level windows, bottom to top, with bounds including the WM frame."""
+        if self._query is None:
+            self._query = display.Display()
+        d = self._query
+        root = d.screen().root
+        prop = root.get_full_property(d.intern_atom("_NET_CLIENT_LIST_STACKING"), Xatom.WINDOW)
+        extents_atom = d.intern_atom("_NET_FRAME_EXTENTS")
+        found: list[WindowInfo] = []
+        for wid in (prop.value if prop else []):
+            window = d.create_resource_object("window", wid)
+            try:
+                if window.get_attributes().map_state != X.IsViewable:
+                    continue
+                info = self._describe(window, root)
+                extents = window.get_full_property(extents_atom, Xatom.CARDINAL)
+            except error.XError:
+                continue  # gone between two requests
+            if extents and len(extents.value) == 4 and info.bounds is not None:
+                left, right, top, bottom = (int(v) for v in extents.value)
+                b = info.bounds
+                info = dataclasses.replace(info, bounds=Rect(
+                    b.x - left, b.y - top, b.width + left + right, b.height + top + bottom))
+            found.append(info)
+        return found
+
     def stop(self) -> None:
         os.write(self._wake_w, b"x")
         if self._thread is not None:
@@ -61,6 +89,9 @@ class WindowSource:
         if self._display is not None:
             self._display.close()
             self._display = None
+        if self._query is not None:
+            self._query.close()
+            self._query = None
 
     def _run(self) -> None:
         fd = self._display.fileno()
@@ -110,17 +141,17 @@ class WindowSource:
             if self._on_change is not None:
                 self._on_change(info)
 
-    def _describe(self, window: Any) -> WindowInfo:
+    def _describe(self, window: Any, root: Any = None) -> WindowInfo:
         wm_class = window.get_wm_class() or (None, None)
         title = self._text(window, self._a_name, self._a_utf8) or self._text(
             window, Xatom.WM_NAME, X.AnyPropertyType
         )
         pid_prop = window.get_full_property(self._a_pid, Xatom.CARDINAL)
         pid = int(pid_prop.value[0]) if pid_prop and len(pid_prop.value) else None
-        if pid is None and self._has_res:
+        if pid is None and self._has_res and root is None:
             pid = self._client_pid(window)
         geometry = window.get_geometry()
-        origin = self._root.translate_coords(window, 0, 0)
+        origin = (root or self._root).translate_coords(window, 0, 0)
         return WindowInfo(
             wid=int(window.id),
             app_id=wm_class[1],

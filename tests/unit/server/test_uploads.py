@@ -1,0 +1,194 @@
+"""Chunk uploads through the HTTP API: idempotence, and hostile input → 4xx, nothing stored."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from apprentice.client.identity import DeviceIdentity
+from apprentice.crypto import ChunkHeader, chunk_id, request_message, seal_chunk, sign
+from apprentice.crypto.signing import new_nonce
+from tests.unit.server.collector import ADMIN, Collector
+
+
+def _sealed(identity: DeviceIdentity, payload: bytes = b"canary-secret", **header: str) -> bytes:
+    fields = {"contributor": identity.contributor_id, "device": identity.device_id,
+              "key_id": identity.key_id, "origin": "spool:00000001.ev.seg", **header}
+    return seal_chunk(payload, identity.contributor_public_key, ChunkHeader(**fields))
+
+
+def _headers(identity: DeviceIdentity, method: str, path: str, body: bytes, timestamp: float,
+             nonce: str | None = None, seed: bytes | None = None) -> dict[str, str]:
+    nonce = nonce or new_nonce()
+    message = request_message(method, path, identity.device_id, int(timestamp), nonce, body)
+    signature = sign(seed or identity.signing_seed, message)
+    return {
+        "X-Apprentice-Device": identity.device_id, "X-Apprentice-Timestamp": str(int(timestamp)),
+        "X-Apprentice-Nonce": nonce,
+        "X-Apprentice-Signature": base64.urlsafe_b64encode(signature).decode().rstrip("="),
+        "Content-Type": "application/octet-stream",
+    }
+
+
+def _put(c: Collector, identity: DeviceIdentity, body: bytes, cid: str | None = None, **kw):  # type: ignore[no-untyped-def]
+    path = f"/api/v1/chunks/{cid or chunk_id(body)}"
+    headers = _headers(identity, "PUT", path, body, c.clock.timestamp(), **kw)
+    return c.http.put(path, content=body, headers=headers)
+
+
+@pytest.fixture
+def device(collector: Collector, tmp_path: Path) -> DeviceIdentity:
+    return collector.enrol(tmp_path / "device")
+
+
+def _nothing_stored(c: Collector) -> bool:
+    return c.metadata.count_chunks() == 0 and not list(c.blobs.keys())
+
+
+def test_a_chunk_is_stored_once_however_often_it_is_sent(collector: Collector, device: DeviceIdentity) -> None:
+    body = _sealed(device)
+    first, second = _put(collector, device, body), _put(collector, device, body)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json() == {"chunk_id": chunk_id(body), "stored": True, "created": True}
+    assert second.json()["created"] is False
+    assert collector.metadata.count_chunks() == 1 and len(list(collector.blobs.keys())) == 1
+
+
+def test_stored_bytes_are_the_ciphertext_only(collector: Collector, device: DeviceIdentity) -> None:
+    _put(collector, device, _sealed(device, b"canary-secret" * 50))
+    for key in collector.blobs.keys():
+        assert b"canary-secret" not in collector.blobs.get(key)
+        assert "alice" not in key  # blob names say nothing about their owner
+
+
+def test_a_device_can_ask_whether_its_chunk_is_stored(collector: Collector, device: DeviceIdentity) -> None:
+    body = _sealed(device)
+    path = f"/api/v1/chunks/{chunk_id(body)}"
+    before = collector.http.get(path, headers=_headers(device, "GET", path, b"", collector.clock.timestamp()))
+    _put(collector, device, body)
+    after = collector.http.get(path, headers=_headers(device, "GET", path, b"", collector.clock.timestamp()))
+    assert (before.status_code, after.status_code) == (404, 200)
+
+
+def test_wrong_device_key_is_401_and_nothing_stored(collector: Collector, device: DeviceIdentity) -> None:
+    reply = _put(collector, device, _sealed(device), seed=bytes(32))
+    assert reply.status_code == 401
+    assert "signature does not verify" in reply.json()["error"]["message"]
+    assert _nothing_stored(collector)
+
+
+def test_unknown_device_is_401(collector: Collector, device: DeviceIdentity) -> None:
+    ghost = DeviceIdentity("dev-" + "0" * 32, "alice", device.key_id, device.contributor_public_key,
+                           device.server_url, device.signing_seed)
+    reply = _put(collector, ghost, _sealed(device))
+    assert reply.status_code == 401 and "unknown or revoked" in reply.json()["error"]["message"]
+    assert _nothing_stored(collector)
+
+
+def test_revoked_device_is_401_and_nothing_stored(collector: Collector, device: DeviceIdentity) -> None:
+    revoke = collector.http.post(f"/api/v1/admin/devices/{device.device_id}/revoke", headers=ADMIN)
+    assert revoke.status_code == 204
+    reply = _put(collector, device, _sealed(device))
+    assert reply.status_code == 401 and "revoked" in reply.json()["error"]["message"]
+    assert _nothing_stored(collector)
+
+
+def test_replayed_request_is_401(collector: Collector, device: DeviceIdentity) -> None:
+    body = _sealed(device)
+    path = f"/api/v1/chunks/{chunk_id(body)}"
+    headers = _headers(device, "PUT", path, body, collector.clock.timestamp())
+    assert collector.http.put(path, content=body, headers=headers).status_code == 201
+    replay = collector.http.put(path, content=body, headers=headers)
+    assert replay.status_code == 401 and "replayed" in replay.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("skew", [-301, 301])
+def test_request_outside_the_replay_window_is_401(collector: Collector, device: DeviceIdentity,
+                                                  skew: int) -> None:
+    body = _sealed(device)
+    path = f"/api/v1/chunks/{chunk_id(body)}"
+    headers = _headers(device, "PUT", path, body, collector.clock.timestamp() + skew)
+    reply = collector.http.put(path, content=body, headers=headers)
+    assert reply.status_code == 401 and "replay window" in reply.json()["error"]["message"]
+    assert _nothing_stored(collector)
+
+
+def test_body_altered_after_signing_is_401(collector: Collector, device: DeviceIdentity) -> None:
+    body = _sealed(device)
+    path = f"/api/v1/chunks/{chunk_id(body)}"
+    headers = _headers(device, "PUT", path, body, collector.clock.timestamp())
+    tampered = body[:-1] + bytes([body[-1] ^ 1])
+    assert collector.http.put(path, content=tampered, headers=headers).status_code == 401
+    assert _nothing_stored(collector)
+
+
+def test_tampered_ciphertext_under_the_original_id_is_422(collector: Collector, device: DeviceIdentity) -> None:
+    body = _sealed(device)
+    tampered = body[:-1] + bytes([body[-1] ^ 1])
+    reply = _put(collector, device, tampered, cid=chunk_id(body))
+    assert reply.status_code == 422 and reply.json()["error"]["code"] == "hash_mismatch"
+    assert _nothing_stored(collector)
+
+
+def test_truncated_body_is_rejected(collector: Collector, device: DeviceIdentity) -> None:
+    body = _sealed(device)
+    reply = _put(collector, device, body[:40], cid=chunk_id(body))
+    assert reply.status_code == 422
+    short = _put(collector, device, body[:20])  # hashes fine, but is not a whole chunk
+    assert short.status_code == 422 and short.json()["error"]["code"] == "malformed_chunk"
+    assert _nothing_stored(collector)
+
+
+def test_chunk_claiming_another_contributor_is_403(collector: Collector, device: DeviceIdentity,
+                                                   tmp_path: Path) -> None:
+    bob = collector.enrol(tmp_path / "bob", contributor="bob")
+    # sealed to bob's key with bob's name, but sent by alice's device
+    forged = seal_chunk(b"x", bob.contributor_public_key,
+                        ChunkHeader("bob", device.device_id, bob.key_id, "o:1"))
+    reply = _put(collector, device, forged)
+    assert reply.status_code == 403 and "another contributor" in reply.json()["error"]["message"]
+    other_device = _sealed(device, device="dev-" + "1" * 32)
+    assert _put(collector, device, other_device).status_code == 403
+    assert _nothing_stored(collector)
+
+
+def test_chunk_sealed_to_a_stale_key_is_409(collector: Collector, device: DeviceIdentity) -> None:
+    from apprentice.crypto import key_id
+    from apprentice.crypto.sealed import generate_key_pair
+
+    _, stale = generate_key_pair()
+    body = seal_chunk(b"x", stale, ChunkHeader("alice", device.device_id, key_id(stale), "o:1"))
+    assert _put(collector, device, body).status_code == 409
+    assert _nothing_stored(collector)
+
+
+def test_oversized_body_is_413(tmp_path: Path) -> None:
+    from tests.unit.server.collector import make_collector
+
+    small = make_collector(max_chunk_bytes=2048)
+    device = small.enrol(tmp_path / "d")
+    body = _sealed(device, b"x" * 4096)
+    reply = _put(small, device, body)
+    assert reply.status_code == 413 and "limit" in reply.json()["error"]["message"]
+    assert _nothing_stored(small)
+
+
+def test_invalid_chunk_id_in_the_path_is_422(collector: Collector, device: DeviceIdentity) -> None:
+    reply = collector.http.put("/api/v1/chunks/NOT-A-HASH", content=b"x")
+    assert reply.status_code == 422
+
+
+def test_missing_signature_headers_are_401(collector: Collector, device: DeviceIdentity) -> None:
+    body = _sealed(device)
+    reply = collector.http.put(f"/api/v1/chunks/{chunk_id(body)}", content=body)
+    assert reply.status_code == 401 and "malformed request signature" in reply.json()["error"]["message"]
+
+
+def test_busy_collector_answers_429_with_retry_after(collector: Collector, device: DeviceIdentity) -> None:
+    collector.app.state.apprentice.inflight = collector.settings.max_inflight_uploads
+    reply = _put(collector, device, _sealed(device))
+    assert reply.status_code == 429 and reply.headers["Retry-After"] == "1"
+    collector.app.state.apprentice.inflight = 0
+    assert _nothing_stored(collector)
