@@ -29,8 +29,7 @@ import time
 
 from PIL import Image, ImageDraw, ImageFont
 
-from apprentice.capture.base import RawImage
-from apprentice.events import Rect, WindowInfo
+from apprentice.events import RawImage, Rect, WindowInfo
 from apprentice.redact import build_redactor
 from apprentice.redact.image import TextState, redact_frame
 from apprentice.redact.ocr import TesseractOcr

@@ -59,6 +59,16 @@ class Monitor:
 
 
 @dataclass(frozen=True, slots=True)
+class RawImage:
+    """Screen pixels as grabbed: BGRA, 4 bytes a pixel, rows top to bottom. Never stored
+    as is: frames are redacted and encoded before they reach the spool."""
+
+    width: int
+    height: int
+    bgra: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class WindowInfo:
     """What is known about a top-level window. Any field may be unknown (None)."""
 

@@ -13,10 +13,11 @@ thread (the frame worker), which creates it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from apprentice.events import Monitor, WindowInfo
+from apprentice.events import Monitor, RawImage, WindowInfo
+
+__all__ = ["InputCallback", "InputSource", "RawImage", "ScreenSource", "WindowSource"]
 
 #: ``emit(kind, fields)``: kind is an input event kind ("key_down", "mouse_move", …) and
 #: fields are that event's fields except ``seq`` and ``t``, which the session stamps.
@@ -50,15 +51,6 @@ class WindowSource(Protocol):
         """
 
     def stop(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RawImage:
-    """Pixels as the screen gave them: BGRA, 4 bytes a pixel, rows top to bottom."""
-
-    width: int
-    height: int
-    bgra: bytes
 
 
 class ScreenSource(Protocol):

@@ -30,6 +30,7 @@ from apprentice.capture.base import RawImage, ScreenSource
 from apprentice.capture.clock import Stamper
 from apprentice.capture.config import CaptureConfig
 from apprentice.capture.encode import blob_hash, encode, pixel_hash
+from apprentice.redact.image import FrameDropped, ScreenRedactor
 from apprentice.spool.codec import FrameBlob
 
 #: ``deliver(frame_event, image_or_None)``: hands a stamped frame event (and its image, if
@@ -47,6 +48,9 @@ class Grab:
     image: RawImage
     pixels: str | None = None
     allowed: bool = False  # was capture allowed when this grab was taken?
+    windows: list[ev.WindowInfo] | None = None  # visible windows at grab time, bottom → top
+    redacted: RawImage | None = None
+    masked: dict[str, int] | None = None
 
 
 @dataclass
@@ -56,8 +60,10 @@ class FrameStats:
     deduplicated: int = 0
     rate_limited: int = 0
     no_prior_grab: int = 0
+    redaction_dropped: int = 0
     errors: int = 0
     encode_ns: int = 0
+    redact_ns: int = 0
     grab_ns: int = 0
     by_trigger: dict[str, int] = field(default_factory=dict)
 
@@ -87,12 +93,21 @@ class FrameWorker:
         config: CaptureConfig,
         *,
         may_capture: Callable[[], bool],
+        screen_redactor: ScreenRedactor | None,
+        stacking: Callable[[], list[ev.WindowInfo]],
+        window_allowed: Callable[[ev.WindowInfo], bool],
+        on_dropped: Callable[[str], None] = lambda reason: None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._open_screen = open_screen
         self._stamper = stamper
         self._deliver = deliver
         self._may_capture = may_capture
+        # None means screenshots cannot be redacted here (no OCR): then none are stored.
+        self._redactor = screen_redactor
+        self._stacking = stacking
+        self._window_allowed = window_allowed
+        self._on_dropped = on_dropped
         self._config = config
         self._clock = clock
         self._cond = threading.Condition()
@@ -207,8 +222,12 @@ class FrameWorker:
 
     def _grab_all(self, screen: ScreenSource) -> list[Grab]:
         grabs: list[Grab] = []
-        if not self._may_capture():
+        if not self._may_capture() or self._redactor is None:
             return grabs  # nothing is even grabbed while the policy says no
+        try:
+            windows: list[ev.WindowInfo] | None = self._stacking()
+        except Exception:  # without the window layout the frame cannot be masked
+            windows = None
         for monitor in self.monitors:
             started = time.perf_counter_ns()
             t = self._stamper.clock()
@@ -220,7 +239,7 @@ class FrameWorker:
                 continue
             self.stats.grab_ns += time.perf_counter_ns() - started
             self.stats.grabs += 1
-            grab = Grab(t, monitor, image, allowed=self._may_capture())
+            grab = Grab(t, monitor, image, allowed=self._may_capture(), windows=windows)
             self._history.append(grab)
             grabs.append(grab)
         return grabs
@@ -247,10 +266,28 @@ class FrameWorker:
     def _commit(self, grab: Grab | None, trigger: ev.FrameTrigger, for_seq: int | None) -> None:
         # A grab taken while capture was refused (another window had focus) is never
         # stored, even if capture is allowed again by the time an action asks for it.
-        if grab is None or not grab.allowed or not self._may_capture():
+        if grab is None or not grab.allowed or not self._may_capture() or self._redactor is None:
             return
-        if grab.pixels is None:
-            grab.pixels = pixel_hash(grab.image)
+        if grab.redacted is None:
+            started = time.perf_counter_ns()
+            result, reason = None, "window_geometry_unknown"
+            if grab.windows is not None:
+                # Mask every window the policy does not allow, OCR what changed, fill every
+                # secret or PII found. Any failure drops the frame (fail closed).
+                try:
+                    result = self._redactor.redact(
+                        grab.image, grab.monitor, grab.windows, self._window_allowed
+                    )
+                except FrameDropped as exc:
+                    reason = exc.reason
+            self.stats.redact_ns += time.perf_counter_ns() - started
+            if result is None:
+                self.stats.redaction_dropped += 1
+                self._on_dropped(reason)
+                return
+            grab.redacted, grab.masked = result.image, dict(result.masked)
+            # Hash the redacted pixels: the raw pixels' hash never leaves the worker.
+            grab.pixels = pixel_hash(grab.redacted)
         known = self._stored.get(grab.pixels)
         blob: FrameBlob | None = None
         if known is not None:
@@ -263,7 +300,7 @@ class FrameWorker:
                 return
             started = time.perf_counter_ns()
             try:
-                data, width, height = encode(grab.image, self._config)
+                data, width, height = encode(grab.redacted, self._config)
             except Exception as exc:
                 self.stats.errors += 1
                 log.warning("frame encoding failed: %s", type(exc).__name__)
@@ -278,6 +315,7 @@ class FrameWorker:
             blob=digest, trigger=trigger, monitor=grab.monitor.index, bounds=grab.monitor.bounds,
             width=width, height=height, format=self._config.frame_format,
             pixel_hash=grab.pixels, for_seq=for_seq, cursor=self.cursor,
+            masked=grab.masked or {},
         )
         new_blob = blob
         self._stamper.stamp_with(ev.Frame, lambda e: self._deliver(e, new_blob), t=grab.t, **fields)

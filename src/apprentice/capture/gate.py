@@ -96,6 +96,20 @@ class CaptureGate:
 
     # -- what may be stored -------------------------------------------------------------
 
+    def window_allowed(self, window: ev.WindowInfo) -> bool:
+        """May this (possibly unfocused) window's pixels appear in a screenshot right now?"""
+        state = CaptureState(
+            policy=self.policy,
+            notice_version=self._notice.version,
+            consent_version=self._consent_version,
+            paused_until=self._paused_until,
+            secure_input=False,
+        )
+        try:
+            return decide(window, self._wall_clock(), state).capture
+        except Exception:
+            return False
+
     def redact_window(self, window: ev.WindowInfo) -> ev.WindowInfo:
         """The window as it may be stored: title and URL redacted, or dropped if that fails."""
         title = safe_redact(self.redactor, window.title) if window.title else None

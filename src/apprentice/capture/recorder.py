@@ -6,6 +6,7 @@ when the caller's ``should_stop`` says so; in every case the spool is drained an
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -24,7 +25,11 @@ from apprentice.capture.window import open_window_source
 from apprentice.errors import ApprenticeError, ConfigError, ConsentError
 from apprentice.policy import load_notice, load_policy
 from apprentice.redact import RedactorConfig, build_redactor
+from apprentice.redact.image import ScreenRedactor
+from apprentice.redact.ocr import OcrUnavailable
 from apprentice.spool import open_sink
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,6 +71,7 @@ def record_until(
     session = CaptureSession(
         sink, open_input_source("pynput"), open_window_source("auto"),
         lambda: open_screen_source("mss"), gate, config, platform=platform,
+        screen_redactor=open_screen_redactor(gate),
         on_state=lambda decision: _on_state(decision),
     )
     ended: dict[str, str] = {}
@@ -115,6 +121,18 @@ def purge_spool(out: Path, key_file: Path | None = None) -> None:
     (key_file or layout.key_path()).unlink(missing_ok=True)
     for path in sorted(layout.segments.glob("*.seg")):
         path.unlink()
+
+
+def open_screen_redactor(gate: CaptureGate) -> ScreenRedactor | None:
+    """The screenshot redactor, or None (and a warning) where Tesseract is not installed."""
+    try:
+        return ScreenRedactor(gate.redactor)
+    except OcrUnavailable:
+        log.warning(
+            "Tesseract OCR is not installed, so screenshots cannot be redacted and none will be "
+            "kept; install it with: sudo apt-get install tesseract-ocr tesseract-ocr-eng"
+        )
+        return None
 
 
 def open_gate(state: DeviceState, policy_file: Path | None = None) -> CaptureGate:

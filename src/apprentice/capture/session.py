@@ -41,6 +41,7 @@ from apprentice.capture.gate import CaptureGate
 from apprentice.capture.textguard import TypedTextGuard
 from apprentice.policy import Decision
 from apprentice.redact import safe_redact
+from apprentice.redact.image import ScreenRedactor
 from apprentice.spool.codec import FrameBlob
 from apprentice.spool.sink import SpoolSink
 
@@ -79,6 +80,7 @@ class CaptureSession:
         wall_clock: Callable[[], int] = time.time_ns,
         on_state: Callable[[Decision], None] | None = None,
         state: DeviceState | None = None,
+        screen_redactor: ScreenRedactor | None = None,
     ) -> None:
         self.config = config or CaptureConfig()
         self.session_id = secrets.token_hex(8)
@@ -94,9 +96,14 @@ class CaptureSession:
         self._commands_lock = threading.Lock()
         self.guard = TypedTextGuard(gate.redactor, self._release)
         self._stamper = Stamper(self.guard.accept, clock)
+        self._screen_redactor = screen_redactor
         self.frames = FrameWorker(
             open_screen, self._stamper, self._deliver_frame, self.config,
             may_capture=lambda: self.gate.decision.capture,
+            screen_redactor=screen_redactor,
+            stacking=windows.stacking,
+            window_allowed=gate.window_allowed,
+            on_dropped=self._frame_dropped,
         )
         self._last_key_ns: int | None = None
         self._burst_open = False
@@ -140,6 +147,11 @@ class CaptureSession:
             },
         )
         self._sink.start(self._gap_event)
+        if self._screen_redactor is None:
+            # No OCR on this machine: screenshots cannot be redacted, so none are kept.
+            self._stamper.stamp(
+                ev.Control, op="gap", reason="screenshots_unavailable", info={"stream": "frames"}
+            )
         self.guard.start()
         self._running = True
         self._windows.start(self._on_focus)
@@ -311,6 +323,11 @@ class CaptureSession:
 
     def _gap(self, state: str, reason: str, stream: str = "all") -> None:
         self._stamper.stamp(ev.Control, op="gap", reason=reason, info={"state": state, "stream": stream})
+
+    def _frame_dropped(self, why: str) -> None:
+        self._stamper.stamp(
+            ev.Control, op="gap", reason="frame_redaction", info={"why": why, "dropped_frames": 1}
+        )
 
     def _gap_event(self, info: dict[str, Any]) -> ev.Event:
         reason = str(info.get("reason", "dropped"))

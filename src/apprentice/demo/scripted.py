@@ -14,6 +14,7 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -158,7 +159,7 @@ def run_demo(data_dir: Path, console: Console) -> Path:
     if leaks:
         raise RuntimeError(f"demo canaries found where they must not be: {sorted(leaks)}")
     console.print("[green]privacy check[/]: no chat message, password or card number in the "
-                  "decrypted recording or the dataset")
+                  "decrypted recording, the dataset, or the OCR of any stored screenshot")
     console.print(f"Next: apprentice inspect {spool_dir}  ·  apprentice dataset inspect {dataset_dir}")
     return dataset_dir
 
@@ -177,11 +178,33 @@ def find_canaries(folders: list[Path], reader: object | None = None) -> set[str]
                 data = path.read_bytes()
                 found |= {name for name, needle in needles.items() if needle in data}
     if reader is not None:
+        found |= ocr_canaries(reader.load_frame(h) for h in reader.frame_hashes())  # type: ignore[attr-defined]
         events = list(reader.events())  # type: ignore[attr-defined]
         text = json.dumps([ev.to_dict(e) for e in events])
         typed = "".join(e.char or "" for e in events if isinstance(e, ev.KeyDown))
         for name, value in CANARIES.items():
             compact = value.replace(" ", "")
             if value in text or value in typed or compact in typed.replace(" ", ""):
+                found.add(name)
+    return found
+
+
+def ocr_canaries(images: Iterable[bytes]) -> set[str]:
+    """Names of the canaries that Tesseract can read in any of the encoded images."""
+    import io
+
+    from PIL import Image
+
+    from apprentice.redact.ocr import TesseractOcr
+    from apprentice.redact.ocr_text import normalise_digits
+
+    ocr = TesseractOcr()
+    found: set[str] = set()
+    for data in images:
+        words = ocr.words(Image.open(io.BytesIO(data)).convert("L"), timeout=30)
+        text = " ".join(w.text for w in words)
+        squeezed = normalise_digits(text).replace(" ", "")
+        for name, value in CANARIES.items():
+            if value in text or value.replace(" ", "") in squeezed:
                 found.add(name)
     return found

@@ -41,11 +41,11 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from apprentice.capture.base import RawImage
 from apprentice.errors import ApprenticeError
-from apprentice.events import Monitor, Rect, WindowInfo
+from apprentice.events import Monitor, RawImage, Rect, WindowInfo
 from apprentice.redact.base import Finding
 from apprentice.redact.ocr import OcrEngine, OcrError, OcrTimeout, OcrUnavailable, TesseractOcr, Word
+from apprentice.redact.ocr_text import normalise_digits
 
 #: The fill of masked pixels, as B, G, R, A: a flat mid grey, distinct from both light
 #: and dark themes and free of any texture OCR could read.
@@ -270,7 +270,8 @@ def _redact_text(
         lines = _lines(words)
         text, spans = _text(lines)
         try:
-            found = redactor.findings(text) if text else []
+            # Read as OCR'd and with digit look-alikes fixed ("111]|" next to a cursor).
+            found = (redactor.findings(text) + redactor.findings(normalise_digits(text))) if text else []
         except Exception:  # fail closed; the exception may quote the text, so drop it
             raise FrameDropped("redactor_failed") from None
         new_lines = [_bbox([w[0] for w in line]) for line in lines]

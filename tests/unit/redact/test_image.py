@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from apprentice.capture.base import RawImage
-from apprentice.events import Monitor, Rect, WindowInfo
+from apprentice.events import Monitor, RawImage, Rect, WindowInfo
 from apprentice.redact import build_redactor
 from apprentice.redact.base import Finding
 from apprentice.redact.image import (

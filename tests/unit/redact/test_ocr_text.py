@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from apprentice.redact import build_redactor
+from apprentice.redact.ocr_text import normalise_digits
+
+
+@pytest.mark.parametrize(
+    "ocr, fixed",
+    [
+        ("Card on file: 4111 1111 1111 111]|", "Card on file: 4111 1111 1111 1111 "),
+        ("4l11 1111 I111 1111", "4111 1111 1111 1111"),
+        ("IBAN DE89 37O4 0044 0532 0130 00", "IBAN DE89 3704 0044 0532 0130 00"),
+    ],
+)
+def test_digit_look_alikes_in_numbers_are_fixed(ocr: str, fixed: str) -> None:
+    assert normalise_digits(ocr) == fixed
+
+
+@pytest.mark.parametrize(
+    "text", ["Hello World", "version 1.2.3", "ISBN 978-3-16", "BOLD", "order #12345 total", "I like it"]
+)
+def test_words_and_plain_numbers_are_left_alone(text: str) -> None:
+    assert normalise_digits(text) == text
+
+
+def test_the_text_keeps_its_length_so_word_boxes_still_line_up() -> None:
+    for text in ("a 4l1|", "||| 12|", "x 0O0O 1l1l|"):
+        assert len(normalise_digits(text)) == len(text)
+
+
+def test_a_card_read_next_to_a_cursor_is_found_after_normalising() -> None:
+    redactor = build_redactor()
+    ocr = "Card on file: 4111 1111 1111 111]|"
+    assert not any(f.entity == "CREDIT_CARD" for f in redactor.findings(ocr))
+    assert any(f.entity == "CREDIT_CARD" for f in redactor.findings(normalise_digits(ocr)))
