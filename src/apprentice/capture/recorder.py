@@ -71,7 +71,7 @@ def record_until(
     session = CaptureSession(
         sink, open_input_source("pynput"), open_window_source("auto"),
         lambda: open_screen_source("mss"), gate, config, platform=platform,
-        screen_redactor=open_screen_redactor(gate),
+        screen_redactor=open_screen_redactor(gate), state=state,
         on_state=lambda decision: _on_state(decision),
     )
     ended: dict[str, str] = {}

@@ -157,6 +157,7 @@ class CaptureSession:
         self._windows.start(self._on_focus)
         if self._apply(self.gate.refresh()).capture:
             self.ready = self.frames.grab_soon()  # a first pre-action candidate
+            self.ready.wait(5)  # so that the very first action has a frame before it
         self._inputs.start(self._on_input)
         self._refresher = threading.Thread(target=self._refresh_loop, name="apprentice-gate", daemon=True)
         self._refresher.start()

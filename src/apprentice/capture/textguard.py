@@ -219,6 +219,9 @@ class TypedTextGuard:
 
 
 def _typed_char(event: ev.Event) -> str | None:
-    if isinstance(event, ev.KeyDown) and event.char:
-        return event.char
+    if isinstance(event, ev.KeyDown):
+        if event.char:
+            return event.char
+        if event.key == "space":  # a space separates words even if a backend gives no char
+            return " "
     return None

@@ -9,12 +9,17 @@ import typer
 
 from apprentice import __version__
 from apprentice.cli import (
+    agent_cmd,
     consent_cmd,
     control_cmd,
     dataset_cmd,
+    enroll_cmd,
+    forget_cmd,
     inspect_cmd,
+    keys_cmd,
     record_cmd,
     replay_cmd,
+    server_cmd,
     task_cmd,
     up_cmd,
 )
@@ -62,6 +67,11 @@ app.command("resume")(control_cmd.resume)
 app.command("status")(control_cmd.status)
 app.command("replay")(replay_cmd.replay)
 app.add_typer(task_cmd.app, name="task")
+app.command("server")(server_cmd.server)
+app.command("enroll")(enroll_cmd.enroll)
+app.command("agent")(agent_cmd.agent)
+app.command("forget-me")(forget_cmd.forget_me)
+app.add_typer(keys_cmd.app, name="keys")
 
 
 def run() -> None:

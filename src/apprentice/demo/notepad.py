@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--class", dest="wm_class", default="DemoNotepad")
     parser.add_argument("--save-to", type=Path)
     parser.add_argument("--geometry", default="640x420+40+40")
+    parser.add_argument("--text", default="", help="Text the window shows when it opens.")
     args = parser.parse_args(argv)
 
     root = tk.Tk(className=args.wm_class)
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     root.geometry(args.geometry)
     text = tk.Text(root, font=("DejaVu Sans Mono", 14), undo=True, wrap="word")
     text.pack(fill="both", expand=True)
+    text.insert("1.0", args.text)
     text.focus_set()
 
     def save(_event: object = None) -> str:

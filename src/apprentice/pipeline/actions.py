@@ -37,9 +37,10 @@ How the stream is read (thresholds are fields of :class:`ActionConfig`):
   ``modifiers=("shift",)``: that keeps selection extension as one key family, and the
   renderers hold Shift around it. With Ctrl, Alt or Super held any key is a ``hotkey``
   (Shift joins the modifiers: ctrl+shift+t); Shift+letter alone is typing. Key
-  auto-repeat (a key going down again without coming up) increments ``count`` of the
-  same press or hotkey. A lone tap of a modifier listed in ``lone_modifier_keys`` is a
-  ``press`` of it.
+  auto-repeat (a key going down again before any key comes up) increments ``count`` of
+  the same press or hotkey; a key-up named differently from its key-down (X11 reports
+  ``z`` for a ``Z`` released after Shift) still releases it. A lone tap of a modifier
+  listed in ``lone_modifier_keys`` is a ``press`` of it.
 * Waits. An idle gap of at least ``wait_min_ms`` between two actions, with no control
   event inside it, during which frames show different pixels, becomes a ``wait`` (see
   :mod:`apprentice.pipeline.waits`).
@@ -133,7 +134,7 @@ class _Reducer:
         self.out: list[Action] = []
         self.window: ev.WindowInfo | None = None
         self.modifiers: dict[str, tuple[str, int]] = {}  # raw key → (modifier, down seq)
-        self.held: set[str] = set()  # non-modifier keys down, to spot auto-repeat
+        self.held: dict[str, None] = {}  # non-modifier keys down, in press order
         self.caps_lock = False
         self.run: _Run | None = None
         self.gestures: dict[str, _Gesture] = {}
@@ -197,7 +198,7 @@ class _Reducer:
             return
         self.lone_modifier = None
         repeat = raw in self.held
-        self.held.add(raw)
+        self.held[raw] = None
         if raw.lower() in K.LEVEL_KEYS:
             return
         if raw.lower() == "caps_lock":
@@ -226,8 +227,10 @@ class _Reducer:
         self._emit_key("press", event, name, mods, repeat)
 
     def _key_up(self, event: ev.KeyUp) -> None:
-        self.held.discard(event.key)
-        if self.repeatable is not None and self.repeatable[0] == event.key:
+        if K.modifier_of(event.key) is None:
+            self.held.pop(self._held_key(event.key), None)
+            # Only a key still going down without coming up repeats; any key coming up
+            # ends that (X repeats the last key pressed only).
             self.repeatable = None
         if event.key in self.modifiers:
             modifier, _ = self.modifiers.pop(event.key)
@@ -239,6 +242,19 @@ class _Reducer:
                 self._end_text()
                 self._emit(Action("press", lone.t, event.t, (lone.seq,), key=modifier,
                                   window=self.window))
+
+    def _held_key(self, released: str) -> str:
+        """The held key a key-up releases. On X11 a key that comes up after Shift did
+        reports its unshifted symbol (down ``Z``, up ``z``; down ``!``, up ``1``)."""
+        if released in self.held or len(released) != 1:
+            return released
+        chars = [k for k in self.held if len(k) == 1]
+        same_letter = [k for k in chars if k.lower() == released.lower()]
+        if same_letter:
+            return same_letter[0]
+        # A shifted symbol: its unshifted partner depends on the layout, so pair it only
+        # when it is the one character key down.
+        return chars[0] if len(chars) == 1 else released
 
     def _type(self, event: ev.KeyDown, char: str) -> None:
         self._end_wheel()

@@ -19,6 +19,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 def _spool(tmp_path: Path) -> Path:
     session, inputs, _, _, _ = fake_session(tmp_path / "s")
     session.start()
+    assert session.ready.wait(10)
     inputs.play([
         ("key_down", {"key": "a", "vk": 97, "char": "a"}),
         ("key_up", {"key": "a", "vk": 97, "char": "a"}),

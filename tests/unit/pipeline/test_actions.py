@@ -117,6 +117,16 @@ CASES: list[tuple[str, Callable[[Log], object], list[tuple[object, ...]]]] = [
     ("auto-repeat of shift selection counts",
      lambda g: g.down("shift").down("down").down("down").up("down").up("shift"),
      [("press", "shift+down", 2)]),
+    ("same hotkey twice, each released after its modifiers (X11 reports the up unshifted)",
+     lambda g: [g.down("ctrl").down("shift").down("Z", "Z").up("shift").up("ctrl").up("z", "z")
+                for _ in range(2)],
+     [("hotkey", "ctrl+shift+z", 1), ("hotkey", "ctrl+shift+z", 1)]),
+    ("shifted symbol released after shift is no longer held",
+     lambda g: g.down("shift").down("!", "!").up("shift").up("1", "1").tap("cmd"),
+     [("type", "!"), ("press", "win", 1)]),
+    ("capital released after shift is no longer held",
+     lambda g: g.down("shift").down("A", "A").up("shift").up("a", "a").tap("cmd"),
+     [("type", "A"), ("press", "win", 1)]),
     ("caps lock", lambda g: g.tap("caps_lock").text("abc").down("shift").tap("D", "D")
      .up("shift").tap("caps_lock").text("e"), [("type", "ABCde")]),
     ("non-ascii comes from char", lambda g: g.tap("eacute", "é").tap("ß", "ß").tap("日", "日"),

@@ -73,6 +73,10 @@ class Collector:
     settings: ServerSettings
     sleeps: list[float] = field(default_factory=list)
 
+    def close(self) -> None:
+        self.http.close()
+        self.metadata.close()
+
     def issue_token(self, contributor: str = "alice", ttl_s: int = 3600) -> str:
         reply = self.http.post("/api/v1/admin/enrolment-tokens", headers=ADMIN,
                                json={"contributor_id": contributor, "ttl_s": ttl_s})

@@ -164,10 +164,8 @@ def test_chunk_sealed_to_a_stale_key_is_409(collector: Collector, device: Device
     assert _nothing_stored(collector)
 
 
-def test_oversized_body_is_413(tmp_path: Path) -> None:
-    from tests.unit.server.collector import make_collector
-
-    small = make_collector(max_chunk_bytes=2048)
+def test_oversized_body_is_413(collector_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    small = collector_factory(max_chunk_bytes=2048)
     device = small.enrol(tmp_path / "d")
     body = _sealed(device, b"x" * 4096)
     reply = _put(small, device, body)

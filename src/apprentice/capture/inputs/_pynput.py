@@ -16,7 +16,9 @@ def describe_key(key: Any) -> dict[str, Any]:
     """Return the key symbol name, its virtual key (the X keysym) and the character."""
     if isinstance(key, keyboard.Key):
         code = key.value
-        return {"key": key.name, "vk": getattr(code, "vk", None), "char": None}
+        # pynput names the space bar but gives it no character; it does type one.
+        char = " " if key == keyboard.Key.space else None
+        return {"key": key.name, "vk": getattr(code, "vk", None), "char": char}
     char = getattr(key, "char", None)
     vk = getattr(key, "vk", None)
     if char and char.isprintable():

@@ -66,6 +66,10 @@ class MetadataStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
     # -- schema -------------------------------------------------------------------------
     def migrate(self) -> None:
         """Bring the schema up to the newest Alembic revision (idempotent)."""

@@ -1,0 +1,95 @@
+"""The blob store contract, run against every member of the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from apprentice.errors import ConfigError
+from apprentice.server.storage.blobs import BLOB_STORES, BlobNotFound, BlobStore, open_blob_store
+from tests.contract.services import S3Server
+
+
+@pytest.fixture(params=sorted(BLOB_STORES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    if request.param == "memory":
+        yield open_blob_store("memory://")
+    elif request.param == "file":
+        yield open_blob_store(f"file://{tmp_path}/blobs")
+    else:
+        request.applymarker(pytest.mark.s3)
+        server: S3Server = request.getfixturevalue("s3_env")
+        yield open_blob_store(f"s3://{server.create_bucket()}/chunks?endpoint={server.endpoint}")
+
+
+def test_put_then_get_returns_the_same_bytes(store: BlobStore) -> None:
+    store.put("chunks/ab/abcd", b"\x00sealed\xff" * 1000)
+    assert store.get("chunks/ab/abcd") == b"\x00sealed\xff" * 1000
+
+
+def test_put_again_is_idempotent(store: BlobStore) -> None:
+    store.put("k1", b"same")
+    store.put("k1", b"same")
+    assert store.get("k1") == b"same" and list(store.keys()) == ["k1"]
+
+
+def test_missing_key_raises_blob_not_found(store: BlobStore) -> None:
+    with pytest.raises(BlobNotFound):
+        store.get("nothing/here")
+
+
+def test_delete_removes_and_tolerates_missing(store: BlobStore) -> None:
+    store.put("a/1", b"x")
+    store.delete("a/1")
+    store.delete("a/1")
+    with pytest.raises(BlobNotFound):
+        store.get("a/1")
+
+
+def test_keys_lists_by_prefix(store: BlobStore) -> None:
+    for key in ("chunks/aa/1", "chunks/ab/2", "other/3"):
+        store.put(key, b"x")
+    assert sorted(store.keys("chunks/")) == ["chunks/aa/1", "chunks/ab/2"]
+    assert sorted(store.keys()) == ["chunks/aa/1", "chunks/ab/2", "other/3"]
+
+
+def test_empty_blob_round_trips(store: BlobStore) -> None:
+    store.put("empty", b"")
+    assert store.get("empty") == b""
+
+
+@pytest.mark.parametrize("key", ["", "../escape", "a//b", "a/./b", "/abs", "sp ace", "a/..", "ü"])
+def test_unsafe_keys_are_refused(store: BlobStore, key: str) -> None:
+    with pytest.raises(ValueError):
+        store.put(key, b"x")
+
+
+def test_unknown_scheme_names_the_choices() -> None:
+    with pytest.raises(ConfigError, match="choose from"):
+        open_blob_store("ftp://x")
+
+
+def test_file_store_refuses_a_folder_others_can_read(tmp_path: Path) -> None:
+    folder = tmp_path / "open"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    with pytest.raises(ConfigError, match="chmod 700"):
+        open_blob_store(f"file://{folder}")
+
+
+def test_file_store_writes_private_files(tmp_path: Path) -> None:
+    store = open_blob_store(f"file://{tmp_path}/b")
+    store.put("chunks/ab/x", b"data")
+    path = tmp_path / "b" / "chunks" / "ab" / "x.blob"
+    assert path.stat().st_mode & 0o077 == 0 and not list(path.parent.glob(".*"))
+
+
+@pytest.mark.s3
+def test_the_s3_server_verifies_signatures(s3_server: S3Server) -> None:
+    from botocore.exceptions import ClientError
+
+    bucket = s3_server.create_bucket()
+    with pytest.raises(ClientError):
+        s3_server.client(secret="wrong-secret").list_objects_v2(Bucket=bucket)

@@ -1,0 +1,29 @@
+"""A bounded schemathesis run against the collector's OpenAPI document: no input — valid,
+invalid, hostile — may produce a 5xx. Runs in process (ASGI) on memory stores; < 60 s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from tests.unit.server.collector import ADMIN_TOKEN, make_collector
+
+_collector = make_collector()
+schema = schemathesis.openapi.from_asgi("/openapi.json", _collector.app)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_collector() -> Iterator[None]:
+    yield
+    _collector.close()
+
+
+@schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_input_makes_the_collector_fail(case: schemathesis.Case) -> None:
+    # With the admin credential, so the admin routes' own validation is exercised too.
+    case.call_and_validate(checks=[not_a_server_error], headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
