@@ -49,8 +49,10 @@ log = logging.getLogger(__name__)
 _REFRESH_S = 1.0
 _TASK_STATUSES = frozenset({"success", "failure"})
 _NO_CONSENT = frozenset({"no_consent", "exempt"})
-#: The recorder's own hotkey (Ctrl+Alt+Shift+P): pause, or resume. Never recorded as a step.
+#: The recorder's own hotkeys, never recorded as steps: Ctrl+Alt+Shift+P pauses (or
+#: resumes); Ctrl+Alt+Shift+T starts a task (or ends the open one as a success).
 PAUSE_HOTKEY = frozenset({"ctrl", "alt", "shift"}), "p"
+TASK_HOTKEY = frozenset({"ctrl", "alt", "shift"}), "t"
 _MODIFIER_FAMILY = {
     "ctrl": "ctrl", "ctrl_l": "ctrl", "ctrl_r": "ctrl", "alt": "alt", "alt_l": "alt",
     "alt_r": "alt", "alt_gr": "alt", "shift": "shift", "shift_l": "shift", "shift_r": "shift",
@@ -112,6 +114,7 @@ class CaptureSession:
         self._keys_blocked: str | None = None
         self._modifiers: set[str] = set()
         self._swallow_up: str | None = None
+        self._task_open = False
         self._running = False
         self._lock = threading.Lock()
         self._stop_refresh = threading.Event()
@@ -191,6 +194,11 @@ class CaptureSession:
     def marker(self, op: ev.ControlOp, reason: str | None = None, **info: Any) -> None:
         """Record a control marker (task start/end…)."""
         self._stamper.stamp(ev.Control, op=op, reason=reason, info=info)
+        self._note_task(op)
+
+    def _note_task(self, op: str) -> None:
+        if op in ("task_start", "task_end"):
+            self._task_open = op == "task_start"
 
     # -- hook callbacks (other threads; keep them short) ------------------------------------
 
@@ -241,12 +249,26 @@ class CaptureSession:
         if kind == "key_up" and self._swallow_up is not None and key.lower() == self._swallow_up:
             self._swallow_up = None
             return True
-        chord, trigger = PAUSE_HOTKEY
-        if kind == "key_down" and key.lower() == trigger and chord <= self._modifiers:
-            self._swallow_up = trigger
-            self._apply(self.gate.toggle_pause())
-            return True
+        if kind != "key_down":
+            return False
+        for (chord, trigger), action in ((PAUSE_HOTKEY, self._toggle_pause),
+                                         (TASK_HOTKEY, self._toggle_task)):
+            if key.lower() == trigger and chord <= self._modifiers:
+                self._swallow_up = trigger
+                action()
+                return True
         return False
+
+    def _toggle_pause(self) -> None:
+        self._apply(self.gate.toggle_pause())
+
+    def _toggle_task(self) -> None:
+        if not self.gate.decision.capture:
+            return  # no task boundaries inside a gap: there is nothing to bound
+        if self._task_open:
+            self.marker("task_end", status="success")
+        else:
+            self.marker("task_start")
 
     def _on_focus(self, window: ev.WindowInfo | None) -> None:
         if not self._running:
@@ -283,9 +305,11 @@ class CaptureSession:
                         if redacted is not None:
                             info["instruction"] = redacted
                     self._stamper.stamp(ev.Control, op="task_start", info=info)
+                    self._note_task("task_start")
                 elif command.get("op") == "task_end" and command.get("status") in _TASK_STATUSES:
                     self._stamper.stamp(ev.Control, op="task_end",
                                         info={"status": command["status"]})
+                    self._note_task("task_end")
 
     def _refresh_loop(self) -> None:
         while not self._stop_refresh.wait(_REFRESH_S):

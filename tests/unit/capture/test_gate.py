@@ -207,3 +207,19 @@ def test_purging_a_spool_shreds_its_key_and_segments(tmp_path: Path) -> None:
     assert not key.exists() and not list((tmp_path / "s" / "segments").iterdir())
     with pytest.raises(KeyFileError):
         open_spool(tmp_path / "s")
+
+
+def test_the_task_hotkey_marks_task_boundaries_and_is_never_recorded(tmp_path: Path) -> None:
+    session, inputs, _, _, _ = fake_session(tmp_path / "s")
+    session.start()
+    chord = [("key_down", {"key": "ctrl"}), ("key_down", {"key": "alt"}), ("key_down", {"key": "shift"}),
+             ("key_down", {"key": "T", "char": "T"}), ("key_up", {"key": "T", "char": "T"}),
+             ("key_up", {"key": "shift"}), ("key_up", {"key": "alt"}), ("key_up", {"key": "ctrl"})]
+    inputs.play(chord)
+    inputs.play(_type("draw"))
+    inputs.play(chord)
+    session.stop()
+    events = _events(tmp_path)
+    ops = [(e.op, e.info.get("status")) for e in events if isinstance(e, ev.Control) and e.op.startswith("task")]
+    assert ops == [("task_start", None), ("task_end", "success")]
+    assert not any(isinstance(e, ev.KeyDown) and e.key in ("T", "t") for e in events)
