@@ -63,8 +63,9 @@ def start_collector(root: Path, port: int, inflight: int) -> subprocess.Popen[by
         f'admin_token_sha256 = "{hashlib.sha256(ADMIN.encode()).hexdigest()}"',
         f"max_inflight_uploads = {inflight}",
     ]) + "\n")
-    proc = subprocess.Popen([sys.executable, "-m", "apprentice", "server", "--config", str(config)],
-                            stdout=subprocess.DEVNULL, stderr=open(root / "collector.log", "wb"))
+    with open(root / "collector.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "apprentice", "server", "--config", str(config)],
+                                stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(300):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
@@ -138,9 +139,9 @@ def run(devices: int, chunks: int, chunk_kb: int, port: int) -> dict[str, object
             payload = os.urandom(chunk_kb * 1024)  # incompressible, like sealed screenshots
             work = []
             for ident in identities:
-                sealed = [seal_chunk(payload, ident.contributor_public_key,
-                                     ChunkHeader(ident.contributor_id, ident.device_id, ident.key_id, f"b:{n}"))
-                          for n in range(chunks)]
+                headers = [ChunkHeader(ident.contributor_id, ident.device_id, ident.key_id, f"b:{n}")
+                           for n in range(chunks)]
+                sealed = [seal_chunk(payload, ident.contributor_public_key, h) for h in headers]
                 work.append((ident, sealed))
             total_bytes = sum(len(s) for _, c in work for s in c)
             result = asyncio.run(upload_all(url, work))

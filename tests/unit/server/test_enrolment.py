@@ -51,7 +51,8 @@ def test_admin_api_needs_the_admin_credential(collector: Collector, headers: dic
 
 
 @pytest.mark.parametrize("body", [
-    {"contributor_id": "bad id"}, {"contributor_id": "a", "ttl_s": 5}, {"contributor_id": "a", "extra": 1}, {},
+    {"contributor_id": "bad id"}, {"contributor_id": "a", "ttl_s": 5},
+    {"contributor_id": "a", "extra": 1}, {},
 ])
 def test_invalid_token_requests_are_422(collector: Collector, body: dict[str, object]) -> None:
     reply = collector.http.post("/api/v1/admin/enrolment-tokens", headers=ADMIN, json=body)
@@ -66,7 +67,8 @@ def test_malformed_json_is_422_with_a_clear_message(collector: Collector) -> Non
 
 
 def test_validation_errors_do_not_echo_the_input(collector: Collector) -> None:
-    reply = collector.http.post("/api/v1/enrolments", json={"token": "x", "device_public_key": "SECRET!" * 9})
+    body = {"token": "x", "device_public_key": "SECRET!" * 9}
+    reply = collector.http.post("/api/v1/enrolments", json=body)
     assert reply.status_code == 422 and "SECRET" not in reply.text
 
 

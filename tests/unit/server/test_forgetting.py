@@ -58,7 +58,8 @@ def test_forgetting_leaves_other_contributors_alone(collector: Collector, tmp_pa
 def test_a_forgotten_contributor_cannot_be_enrolled_again(collector: Collector, tmp_path: Path) -> None:
     _upload(collector, tmp_path / "a")
     collector.http.post("/api/v1/admin/contributors/alice/forget", headers=ADMIN)
-    reply = collector.http.post("/api/v1/admin/enrolment-tokens", headers=ADMIN, json={"contributor_id": "alice"})
+    reply = collector.http.post("/api/v1/admin/enrolment-tokens", headers=ADMIN,
+                                json={"contributor_id": "alice"})
     assert reply.status_code == 409
 
 
