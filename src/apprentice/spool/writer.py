@@ -79,7 +79,7 @@ class SpoolWriter:
         """Append one image; return False (and report the drop) if it cannot be kept."""
         payload = encode_frame(frame)
         if self.total_bytes + len(payload) > self._max_total:
-            self._free_space(len(payload))
+            self._free_space(len(payload))  # forgets uploaded segments first
         if self.total_bytes + len(payload) > self._max_total:
             self._on_drop({"reason": "spool_full", "stream": "frames", "dropped_frames": 1})
             return False
@@ -125,8 +125,15 @@ class SpoolWriter:
         if stream == "ev" and self.total_bytes > self._max_total:
             self._free_space(0)
 
+    def _forget_uploaded(self) -> None:
+        """Stop counting segments the uploader has already sent and deleted."""
+        for path in [p for p in self._sizes if not p.exists()]:
+            del self._sizes[path]
+            self._frames_in.pop(path, None)
+
     def _free_space(self, needed: int) -> None:
         """Delete whole segments, frames first, until ``needed`` more bytes fit under the cap."""
+        self._forget_uploaded()
         for stream in ("fr", "ev"):
             for _, kind, path in list_segments(self._layout.segments):
                 if self.total_bytes + needed <= self._max_total:

@@ -213,3 +213,15 @@ def test_one_writer_per_spool_and_uploaders_see_only_closed_segments(tmp_path: P
     writer.close()
     assert not writer_active(tmp_path / "s")
     assert closed_segments(tmp_path / "s") == all_segments
+
+
+def test_segments_the_uploader_deleted_no_longer_count_against_the_cap(tmp_path: Path) -> None:
+    writer, drops = _writer(tmp_path / "s", frame_segment_bytes=1200, max_total_bytes=5000)
+    for tag in range(3):
+        writer.write_frame(_frame(tag))
+    for _, kind, path in list_segments(tmp_path / "s" / "segments")[:-1]:
+        path.unlink()  # what the agent does once the collector acknowledged a segment
+    for tag in range(3, 6):
+        writer.write_frame(_frame(tag))
+    writer.close()
+    assert drops == []
