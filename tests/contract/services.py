@@ -168,7 +168,8 @@ def _start_s3() -> S3Server | str:
     access, secret = "AK" + secrets.token_hex(8).upper(), secrets.token_hex(20)
     if _rclone_has_serve_s3():
         proc = subprocess.Popen(
-            [_rclone() or "rclone", "serve", "s3", "--addr", f"127.0.0.1:{port}", "--auth-key", f"{access},{secret}",
+            [_rclone() or "rclone", "serve", "s3", "--addr", f"127.0.0.1:{port}",
+             "--auth-key", f"{access},{secret}",
              str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_for_port(port, proc=proc)

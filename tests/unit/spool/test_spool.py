@@ -219,7 +219,7 @@ def test_segments_the_uploader_deleted_no_longer_count_against_the_cap(tmp_path:
     writer, drops = _writer(tmp_path / "s", frame_segment_bytes=1200, max_total_bytes=5000)
     for tag in range(3):
         writer.write_frame(_frame(tag))
-    for _, kind, path in list_segments(tmp_path / "s" / "segments")[:-1]:
+    for _, _kind, path in list_segments(tmp_path / "s" / "segments")[:-1]:
         path.unlink()  # what the agent does once the collector acknowledged a segment
     for tag in range(3, 6):
         writer.write_frame(_frame(tag))
