@@ -124,6 +124,26 @@ class DeviceState:
         return (_mtime(self.root / "consent.json"), _mtime(self.pause_path))
 
 
+def read_status(state: DeviceState) -> dict[str, object]:
+    """What `apprentice status` and the tray show: recording, paused (time left) or why not.
+
+    Reads only the running recorder's status file and the pause file — never content.
+    """
+    info: dict[str, object] = {"recording": False, "reason": "not_running"}
+    try:
+        data = json.loads(state.status_path.read_text())
+        os.kill(int(data["pid"]), 0)  # is that recorder still alive?
+        info = data
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    until = state.paused_until()
+    now = datetime.now().astimezone()
+    if until is not None and until > now:
+        info["paused_until"] = until.isoformat()
+        info["pause_left_s"] = round((until - now).total_seconds())
+    return info
+
+
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime_ns / 1e9

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import UTC, datetime, timedelta
 
 import typer
 from rich.console import Console
 
-from apprentice.capture.device_state import DeviceState
+from apprentice.capture.device_state import DeviceState, read_status
 from apprentice.policy import load_policy
 
 console = Console()
@@ -44,19 +43,7 @@ def resume() -> None:
 
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show whether recording is on, paused (with time left) or in a gap, and why."""
-    state = DeviceState.default()
-    info: dict[str, object] = {"recording": False, "reason": "not_running"}
-    try:
-        data = json.loads(state.status_path.read_text())
-        pid = int(data["pid"])
-        os.kill(pid, 0)
-        info = data
-    except (OSError, ValueError, KeyError):
-        pass
-    until = state.paused_until()
-    if until is not None and until > datetime.now(UTC):
-        info["paused_until"] = until.isoformat()
-        info["pause_left_s"] = round((until - datetime.now(UTC)).total_seconds())
+    info = read_status(DeviceState.default())
     info["checked"] = time.time()
     if as_json:
         typer.echo(json.dumps(info))

@@ -21,6 +21,7 @@ from apprentice.cli import (
     replay_cmd,
     server_cmd,
     task_cmd,
+    tray_cmd,
     up_cmd,
 )
 from apprentice.errors import ApprenticeError
@@ -65,6 +66,7 @@ app.add_typer(dataset_cmd.app, name="dataset")
 app.command("pause")(control_cmd.pause)
 app.command("resume")(control_cmd.resume)
 app.command("status")(control_cmd.status)
+app.command("tray")(tray_cmd.tray)
 app.command("replay")(replay_cmd.replay)
 app.add_typer(task_cmd.app, name="task")
 app.command("server")(server_cmd.server)
