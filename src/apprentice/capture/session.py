@@ -174,8 +174,8 @@ class CaptureSession:
         if self._refresher is not None:
             self._refresher.join(5)
         self._inputs.stop()
+        self.frames.stop()  # before the windows: the frame worker asks them for the stacking
         self._windows.stop()
-        self.frames.stop()
         with self._lock:
             self._close_gaps()
         stopped = self._stamper.stamp(

@@ -33,6 +33,7 @@ class WindowSource:
         self._wake_r, self._wake_w = os.pipe()
         self._on_change: Callable[[WindowInfo | None], None] | None = None
         self._query: Any = None  # a second connection for stacking(), used by one other thread
+        self._stopped = False
 
     def start(self, on_change: Callable[[WindowInfo | None], None]) -> None:
         self._on_change = on_change
@@ -58,6 +59,8 @@ class WindowSource:
 
     def stacking(self) -> list[WindowInfo]:
         """Visible top-level windows, bottom to top, with bounds including the WM frame."""
+        if self._stopped:
+            raise RuntimeError("window source stopped")
         if self._query is None:
             self._query = display.Display()
         d = self._query
@@ -83,6 +86,7 @@ class WindowSource:
         return found
 
     def stop(self) -> None:
+        self._stopped = True
         os.write(self._wake_w, b"x")
         if self._thread is not None:
             self._thread.join(5)
@@ -92,6 +96,8 @@ class WindowSource:
         if self._query is not None:
             self._query.close()
             self._query = None
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
 
     def _run(self) -> None:
         fd = self._display.fileno()
