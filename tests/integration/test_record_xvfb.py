@@ -150,7 +150,7 @@ def test_a_scripted_session_is_recorded_exactly(
         session = holder["session"]
         wait_until(lambda: sum(
             n for k, n in session.counts.by_kind.items() if k not in ("mouse_move", "focus")
-        ) >= expected_inputs)
+        ) >= expected_inputs, timeout=30)
         wait_until(lambda: session.frames.stats.by_trigger.get("post", 0) >= 1)
     finally:
         stop.set()

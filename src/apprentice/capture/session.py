@@ -117,6 +117,7 @@ class CaptureSession:
         self._task_open = False
         self._running = False
         self._lock = threading.Lock()
+        self._count_lock = threading.Lock()
         self._stop_refresh = threading.Event()
         self._refresher: threading.Thread | None = None
         self.counts = SessionCounts(by_kind={})
@@ -216,7 +217,7 @@ class CaptureSession:
             return
         cls = ev.EVENT_TYPES[kind]
         event = self._stamper.stamp(cls, **fields)  # type: ignore[arg-type]
-        self.counts.by_kind[kind] = self.counts.by_kind.get(kind, 0) + 1
+        self._count(kind)
         if kind == "mouse_move":
             self.frames.cursor = (fields["x"], fields["y"])
         elif kind == "mouse_down":
@@ -239,6 +240,11 @@ class CaptureSession:
             self._last_key_ns = event.t
         elif kind == "key_up":
             self.frames.note_action(event.seq)
+
+    def _count(self, kind: str) -> None:
+        # Keyboard and mouse hooks call in from different threads: count under a lock.
+        with self._count_lock:
+            self.counts.by_kind[kind] = self.counts.by_kind.get(kind, 0) + 1
 
     def _own_hotkey(self, kind: str, key: str) -> bool:
         """Handle the recorder's own hotkey; True if this key event belongs to it."""
@@ -279,7 +285,7 @@ class CaptureSession:
         self._burst_open = False
         if decision.capture and window is not None:
             self._stamper.stamp(ev.Focus, window=self.gate.redact_window(window))
-            self.counts.by_kind["focus"] = self.counts.by_kind.get("focus", 0) + 1
+            self._count("focus")
             self.frames.note_focus()
 
     def refresh(self) -> Decision:
