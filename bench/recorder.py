@@ -186,12 +186,12 @@ def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, obj
             tail.poll()
         warmup = {k: len(v) for k, v in tail.arrivals.items()}
         tail.start()
-        cpu0 = sum(proc.cpu_times()[:2]) + sum(sum(c.cpu_times()[:2]) for c in proc.children(True))
+        cpu0 = _tree_cpu(proc)
         wall0 = time.monotonic()
         injector.run(plan)
         time.sleep(1.5)  # let the last flush and post-action frames happen
         wall = time.monotonic() - wall0
-        cpu = sum(proc.cpu_times()[:2]) + sum(sum(c.cpu_times()[:2]) for c in proc.children(True)) - cpu0
+        cpu = _tree_cpu(proc) - cpu0
         peak_kb = _vm_hwm(recorder.pid)
         recorder.send_signal(signal.SIGTERM)
         recorder.wait(60)
@@ -231,6 +231,20 @@ def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, obj
             round(statistics.quantiles(pointer, n=100)[98], 1) if len(pointer) > 100 else None
         ),
     }
+
+
+def _tree_cpu(proc: psutil.Process) -> float:
+    """CPU seconds of the recorder, its live children, and children that already exited
+    (the short-lived Tesseract runs of screenshot redaction count too)."""
+    times = proc.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in proc.children(recursive=True):
+        try:
+            c = child.cpu_times()
+            total += c.user + c.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def _allow_bench_editor() -> None:
