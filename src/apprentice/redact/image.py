@@ -44,7 +44,15 @@ from PIL import Image
 from apprentice.errors import ApprenticeError
 from apprentice.events import Monitor, RawImage, Rect, WindowInfo
 from apprentice.redact.base import Finding
-from apprentice.redact.ocr import OcrEngine, OcrError, OcrTimeout, OcrUnavailable, TesseractOcr, Word
+from apprentice.redact.ocr import (
+    OcrEngine,
+    OcrError,
+    OcrTimeout,
+    OcrUnavailable,
+    TesseractOcr,
+    Word,
+    default_ocr,
+)
 from apprentice.redact.ocr_text import normalise_digits
 
 #: The fill of masked pixels, as B, G, R, A: a flat mid grey, distinct from both light
@@ -516,7 +524,7 @@ class ScreenRedactor:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._redactor = redactor
-        self._ocr = ocr if ocr is not None else TesseractOcr()
+        self._ocr = ocr if ocr is not None else default_ocr()
         self._budget, self._tile, self._clock = budget, tile, clock
         self._states: dict[int, TextState] = {}
 

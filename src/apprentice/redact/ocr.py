@@ -106,6 +106,81 @@ class TesseractOcr:
         return parse_tsv(done.stdout)
 
 
+_TESSDATA_DIRS = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+)
+
+
+class TesseractApiOcr:
+    """libtesseract in this process (through tesserocr), with the model loaded once.
+
+    Four times cheaper per frame than starting the ``tesseract`` program (measured ~40 ms
+    against ~160 ms on a 700×120 region), because start-up dominates small regions. The
+    image never leaves memory. A library call cannot be killed, so the time limit is checked
+    when it returns: an overrun raises OcrTimeout and the frame is dropped; a call that never
+    returns stalls only the frame worker (no frame is stored meanwhile), never input capture.
+    Used from one thread only.
+
+    Raises:
+        OcrUnavailable: tesserocr or the English model is not installed.
+    """
+
+    def __init__(self, lang: str = "eng", tessdata: str | None = None) -> None:
+        try:
+            import tesserocr
+        except ImportError:
+            raise OcrUnavailable("tesserocr is not installed") from None
+        folder = tessdata or os.environ.get("TESSDATA_PREFIX") or next(
+            (d for d in _TESSDATA_DIRS if os.path.exists(os.path.join(d, f"{lang}.traineddata"))), None
+        )
+        if folder is None:
+            raise OcrUnavailable("no Tesseract model found; install tesseract-ocr-eng")
+        self._tesserocr = tesserocr
+        try:
+            self._api = tesserocr.PyTessBaseAPI(
+                path=folder.rstrip("/") + "/", lang=lang,
+                psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY,
+            )
+        except RuntimeError:
+            raise OcrUnavailable("libtesseract could not load its model") from None
+
+    def words(self, image: Image.Image, timeout: float) -> list[Word]:
+        import time
+
+        if timeout <= 0:
+            raise OcrTimeout("no time left for OCR")
+        level = self._tesserocr.RIL.WORD
+        started = time.monotonic()
+        try:
+            self._api.SetImage(image)
+            self._api.Recognize()
+            found: list[Word] = []
+            for item in self._tesserocr.iterate_level(self._api.GetIterator(), level):
+                text = (item.GetUTF8Text(level) or "").strip()
+                box = item.BoundingBox(level)
+                if text and box is not None:
+                    x1, y1, x2, y2 = box
+                    if x2 > x1 and y2 > y1:
+                        found.append(Word(x1, y1, x2 - x1, y2 - y1, text))
+        except RuntimeError:
+            raise OcrError("libtesseract failed") from None
+        finally:
+            self._api.Clear()
+        if time.monotonic() - started > timeout:
+            raise OcrTimeout(f"OCR exceeded {timeout:.2f} s")
+        return found
+
+
+def default_ocr() -> OcrEngine:
+    """The fastest Tesseract available: the library if installed, else the program."""
+    try:
+        return TesseractApiOcr()
+    except OcrUnavailable:
+        return TesseractOcr()
+
+
 def parse_tsv(data: bytes) -> list[Word]:
     """Words (level 5 rows with text) from Tesseract's TSV output.
 

@@ -35,3 +35,26 @@ def test_a_card_read_next_to_a_cursor_is_found_after_normalising() -> None:
     ocr = "Card on file: 4111 1111 1111 111]|"
     assert not any(f.entity == "CREDIT_CARD" for f in redactor.findings(ocr))
     assert any(f.entity == "CREDIT_CARD" for f in redactor.findings(normalise_digits(ocr)))
+
+
+def test_the_in_process_engine_reads_what_the_program_reads() -> None:
+    import shutil
+
+    import pytest
+    from PIL import Image, ImageDraw, ImageFont
+
+    from apprentice.redact.ocr import OcrUnavailable, TesseractApiOcr, TesseractOcr
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("needs tesseract-ocr (apt-get install tesseract-ocr tesseract-ocr-eng)")
+    try:
+        api = TesseractApiOcr()
+    except OcrUnavailable as exc:
+        pytest.skip(f"tesserocr unavailable: {exc}")
+    image = Image.new("L", (640, 80), 255)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 22)
+    ImageDraw.Draw(image).text((10, 25), "Invoice for alice@example.org due Friday", fill=0, font=font)
+    words_api = [w.text for w in api.words(image, timeout=30)]
+    words_cli = [w.text for w in TesseractOcr().words(image, timeout=30)]
+    assert "alice@example.org" in words_api
+    assert words_api == words_cli
