@@ -26,16 +26,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from apprentice.fileio import write_atomically
+from apprentice.paths import config_dir
 from apprentice.policy import ConsentStore
 
 _ONE_MINUTE = timedelta(minutes=1)
-
-
-def config_dir() -> Path:
-    if override := os.environ.get("APPRENTICE_CONFIG_DIR"):
-        return Path(override)
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "apprentice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +74,7 @@ class DeviceState:
             self.pause_path.unlink(missing_ok=True)
             return
         self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".pause-", dir=self.root)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"until": until.isoformat()}, handle)
-        os.replace(tmp, self.pause_path)
+        write_atomically(self.pause_path, json.dumps({"until": until.isoformat()}).encode())
 
     @property
     def commands_dir(self) -> Path:

@@ -157,7 +157,8 @@ def open_gate(state: DeviceState, policy_file: Path | None = None) -> CaptureGat
 def write_status(state: DeviceState, decision: object) -> None:
     """Publish the recorder's state for `apprentice status` (no content, just the state)."""
     import json
-    import tempfile
+
+    from apprentice.fileio import write_atomically
 
     capture = bool(getattr(decision, "capture", False))
     body = {
@@ -169,9 +170,6 @@ def write_status(state: DeviceState, decision: object) -> None:
     }
     try:
         state.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".status-", dir=state.root)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(body, handle)
-        os.replace(tmp, state.status_path)
+        write_atomically(state.status_path, json.dumps(body).encode(), durable=False)
     except OSError:
         pass  # status is informative; never stop recording over it

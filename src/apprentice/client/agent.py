@@ -17,7 +17,6 @@ names its segment, and a segment with an entry is not sealed again.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from apprentice.client.payload import encode_payload
 from apprentice.client.uploader import Uploader
 from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk
 from apprentice.errors import CorruptRecord
+from apprentice.fileio import write_atomically
 from apprentice.spool import open_layout
 from apprentice.spool.segment import read_segment
 from apprentice.spool.writer import closed_segments
@@ -90,7 +90,7 @@ class SpoolUploader:
         sealed = seal_chunk(encode_payload(meta, records), self._identity.contributor_public_key, header)
         del records
         entry = self.outbox / f"{segment.name}.{chunk_id(sealed)}{_SUFFIX}"
-        _write_atomically(entry, sealed)
+        write_atomically(entry, sealed)
         return entry
 
     def _send(self, entry: Path, stats: UploadStats) -> None:
@@ -107,21 +107,3 @@ class SpoolUploader:
         stats.duplicates += not created
         (self._layout.segments / segment_name).unlink(missing_ok=True)
         entry.unlink()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name("." + path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

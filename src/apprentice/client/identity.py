@@ -16,13 +16,11 @@ from pathlib import Path
 
 from apprentice.crypto import load_key_file
 from apprentice.errors import ConfigError
+from apprentice.paths import device_dir
 
 
 def default_identity_dir() -> Path:
-    if override := os.environ.get("APPRENTICE_DEVICE_DIR"):
-        return Path(override)
-    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return config / "apprentice" / "device"
+    return device_dir()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,17 +14,15 @@ Nothing here reads a clock (``now`` is passed in) or logs; a damaged record rais
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
+from apprentice.fileio import write_atomically
 from apprentice.policy.errors import ConsentError
 
 NOTICE_RESOURCE = "notice.md"
@@ -140,15 +138,4 @@ class ConsentStore:
 
     def _write_atomically(self, body: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # mkstemp creates the file with mode 0600, so the record is never world-readable.
-        fd, tmp = tempfile.mkstemp(prefix=".consent-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(body)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomically(self.path, body)  # 0600: the record is never world-readable

@@ -11,23 +11,21 @@ The key is *not* in DIR: by default it is ``~/.config/apprentice/keys/<spool_id>
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from apprentice.crypto import create_key_file, load_key_file
 from apprentice.errors import SpoolError
+from apprentice.fileio import write_atomically
+from apprentice.paths import key_dir
 
 FORMAT = "apprentice-spool"
 VERSION = 1
 
 
 def default_key_dir() -> Path:
-    if override := os.environ.get("APPRENTICE_KEY_DIR"):
-        return Path(override)
-    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return config / "apprentice" / "keys"
+    return key_dir()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +57,8 @@ def create_or_open(root: Path, key_file: Path | None = None) -> tuple[SpoolLayou
         raise SpoolError("the spool key must live outside the spool folder")
     key = create_key_file(path)
     layout.segments.mkdir(mode=0o700, exist_ok=True)
-    tmp = root / "spool.json.tmp"
-    tmp.write_text(json.dumps({"format": FORMAT, "version": VERSION, "spool_id": layout.spool_id}))
-    os.replace(tmp, manifest)
+    body = json.dumps({"format": FORMAT, "version": VERSION, "spool_id": layout.spool_id})
+    write_atomically(manifest, body.encode())
     return layout, key
 
 

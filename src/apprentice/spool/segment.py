@@ -28,6 +28,7 @@ from pathlib import Path
 
 from apprentice.crypto import RecordCipher
 from apprentice.errors import CorruptRecord, DecryptionError, SpoolError
+from apprentice.fileio import fsync_dir
 
 SEGMENT_MAGIC = b"APSPOOL1"
 RECORD_MAGIC = b"\xa5REC"
@@ -58,7 +59,7 @@ class SegmentWriter:
         self._write(header)
         self.size = HEADER_SIZE
         os.fsync(self._fd)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     def append(self, plaintext: bytes) -> int:
         """Seal and append one record; return the bytes written."""
@@ -157,11 +158,3 @@ def _next_record(data: bytes, start: int) -> int | None:
                 return pos
         pos = data.find(RECORD_MAGIC, pos + 1)
     return None
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -7,14 +7,13 @@ and files 0600: the store refuses to start in a folder others can read.
 
 from __future__ import annotations
 
-import os
-import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from apprentice.errors import ConfigError
+from apprentice.fileio import fsync_dir, write_atomically
 from apprentice.server.storage.blobs.base import BlobNotFound, check_key
 
 _SUFFIX = ".blob"
@@ -41,17 +40,7 @@ class FilesystemBlobStore:
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        write_atomically(path, data)
 
     def get(self, key: str) -> bytes:
         try:
@@ -65,7 +54,7 @@ class FilesystemBlobStore:
             path.unlink()
         except FileNotFoundError:
             return
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         for path in self.root.rglob("*" + _SUFFIX):
@@ -74,14 +63,6 @@ class FilesystemBlobStore:
             key = path.relative_to(self.root).as_posix()[: -len(_SUFFIX)]
             if key.startswith(prefix):
                 yield key
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def open_store(url: str) -> FilesystemBlobStore:
