@@ -94,7 +94,7 @@ def start_postgres() -> Postgres | str:
         try:
             info = pwd.getpwnam("postgres")
         except KeyError:
-            return "running as root needs the 'postgres' user (from the postgresql package)"
+            return "needs the 'postgres' user to run PostgreSQL as root (from the postgresql package)"
         user = "postgres"
         os.chown(root, info.pw_uid, info.pw_gid)
     data, port = root / "data", free_port()

@@ -189,8 +189,8 @@ def find_canaries(folders: list[Path], reader: object | None = None) -> set[str]
     return found
 
 
-def ocr_canaries(images: Iterable[bytes]) -> set[str]:
-    """Names of the canaries that Tesseract can read in any of the encoded images."""
+def ocr_canaries(images: Iterable[bytes], canaries: dict[str, str] | None = None) -> set[str]:
+    """Names of the canaries (the demo's by default) Tesseract can read in any of the images."""
     import io
 
     from PIL import Image
@@ -198,13 +198,14 @@ def ocr_canaries(images: Iterable[bytes]) -> set[str]:
     from apprentice.redact.ocr import TesseractOcr
     from apprentice.redact.ocr_text import normalise_digits
 
+    canaries = CANARIES if canaries is None else canaries
     ocr = TesseractOcr()
     found: set[str] = set()
     for data in images:
         words = ocr.words(Image.open(io.BytesIO(data)).convert("L"), timeout=30)
         text = " ".join(w.text for w in words)
         squeezed = normalise_digits(text).replace(" ", "")
-        for name, value in CANARIES.items():
+        for name, value in canaries.items():
             if value in text or value.replace(" ", "") in squeezed:
                 found.add(name)
     return found

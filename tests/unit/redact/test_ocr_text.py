@@ -50,7 +50,7 @@ def test_the_in_process_engine_reads_what_the_program_reads() -> None:
     try:
         api = TesseractApiOcr()
     except OcrUnavailable as exc:
-        pytest.skip(f"tesserocr unavailable: {exc}")
+        pytest.skip(f"needs tesserocr ({exc})")
     image = Image.new("L", (640, 80), 255)
     font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 22)
     ImageDraw.Draw(image).text((10, 25), "Invoice for alice@example.org due Friday", fill=0, font=font)
