@@ -29,6 +29,7 @@ SCHEMA_VERSION = 1
 
 MouseButton: TypeAlias = Literal["left", "middle", "right", "back", "forward", "other"]
 FrameTrigger: TypeAlias = Literal["pre", "post", "focus", "refresh"]
+ElementSource: TypeAlias = Literal["atspi", "browser", "uia", "ax"]
 ControlOp: TypeAlias = Literal[
     "start", "stop", "pause", "resume", "consent", "gap", "marker", "task_start", "task_end",
     "redacted",
@@ -201,11 +202,47 @@ class Control:
     kind: ClassVar[str] = "control"
 
 
-Event: TypeAlias = KeyDown | KeyUp | MouseDown | MouseUp | MouseMove | Scroll | Focus | Frame | Control
+@dataclass(frozen=True, slots=True)
+class UiNode:
+    """One ancestor of a UI element: its role and accessible name (name may be unknown)."""
+
+    role: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """The UI element an input event targeted, as an accessibility API or the browser saw it.
+
+    ``for_seq`` names the input event (a ``mouse_down``, or the first ``key_down`` of a
+    burst) the element was under or focused for. ``role`` uses lower-case ARIA-style
+    names (``button``, ``menu item``, ``combo box``, ``password text``); ``name`` is the
+    accessible name after the text redactors ran, never a field's value; ``states`` is a
+    sorted tuple from a small vocabulary (``focused``, ``checked``, ``expanded``,
+    ``selected``, ``editable``, ``password``); ``bounds`` is in root-window pixels;
+    ``path`` lists ancestors from the window down to the element's parent.
+    """
+
+    seq: int
+    t: int
+    for_seq: int
+    source: ElementSource
+    role: str
+    name: str | None = None
+    states: tuple[str, ...] = ()
+    bounds: Rect | None = None
+    path: tuple[UiNode, ...] = ()
+    tag: str | None = None  # the HTML tag name, from the browser only
+    kind: ClassVar[str] = "element"
+
+
+Event: TypeAlias = (
+    KeyDown | KeyUp | MouseDown | MouseUp | MouseMove | Scroll | Focus | Frame | Control | Element
+)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls  # type: ignore[misc]
-    for cls in (KeyDown, KeyUp, MouseDown, MouseUp, MouseMove, Scroll, Focus, Frame, Control)
+    for cls in (KeyDown, KeyUp, MouseDown, MouseUp, MouseMove, Scroll, Focus, Frame, Control, Element)
 }
 INPUT_KINDS = frozenset({"key_down", "key_up", "mouse_down", "mouse_up", "mouse_move", "scroll"})
 
@@ -222,7 +259,7 @@ def to_dict(event: Event) -> dict[str, Any]:
     out: dict[str, Any] = {"k": event.kind}
     for f in dataclasses.fields(event):
         value = getattr(event, f.name)
-        if value is None or (f.name in ("masked", "info") and not value):
+        if value is None or (f.name in ("masked", "info", "states", "path") and not value):
             continue
         out[f.name] = _plain(value)
     return out
@@ -238,6 +275,11 @@ def from_dict(data: dict[str, Any]) -> Event:
     try:
         if cls is Focus and kwargs.get("window") is not None:
             kwargs["window"] = _window_from(kwargs["window"])
+        if cls is Element:
+            if kwargs.get("bounds") is not None:
+                kwargs["bounds"] = Rect(**kwargs["bounds"])
+            kwargs["states"] = tuple(kwargs.get("states", ()))
+            kwargs["path"] = tuple(UiNode(**node) for node in kwargs.get("path", ()))
         if cls is Frame:
             kwargs["bounds"] = Rect(**kwargs["bounds"])
             if kwargs.get("cursor") is not None:

@@ -30,7 +30,7 @@ from apprentice.pipeline.config import PipelineConfig
 from apprentice.pipeline.keyframes import FrameIndex
 from apprentice.pipeline.model import Action
 from apprentice.pipeline.session import session_info
-from apprentice.pipeline.steps import Step, build_steps
+from apprentice.pipeline.steps import Step, build_steps, element_targets
 
 _INTERRUPTIONS = frozenset({"pause", "gap", "start", "stop"})
 
@@ -79,6 +79,7 @@ def segment_episodes(
     config = config or PipelineConfig()
     info = session_info(events)
     frames = FrameIndex(events)
+    targets = element_targets(events)
     screen = info.screen
     episodes = []
     for segment in _segments(actions, events, config):
@@ -89,7 +90,7 @@ def segment_episodes(
                                         window=steps_actions[-1].window if steps_actions else None))
         if len(segment.actions) < config.episodes.min_steps:
             continue
-        steps = build_steps(steps_actions, frames, info.monitors, screen, info.platform)
+        steps = build_steps(steps_actions, frames, info.monitors, screen, info.platform, targets)
         last = segment.end.seq if segment.end else max(a.last_seq for a in segment.actions)
         t_end = segment.end.t if segment.end else max(a.t_end for a in segment.actions)
         episodes.append(Episode(

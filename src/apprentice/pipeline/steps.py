@@ -15,7 +15,7 @@ Pure assembly: no image is loaded, nothing is mutated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ class Step:
     pyautogui: str
     pyautogui_norm: str
     computer13: tuple[dict[str, Any], ...]
+    target: ev.Element | None = None  # the element under the pointer or focused, when known
 
 
 def build_steps(
@@ -47,8 +48,14 @@ def build_steps(
     monitors: Sequence[ev.Monitor],
     screen: ev.Rect,
     platform: str,
+    targets: Mapping[int, ev.Element] | None = None,
 ) -> tuple[Step, ...]:
-    """Return one step per action, in order, with keyframes and renderings."""
+    """Return one step per action, in order, with keyframes, renderings and target element.
+
+    ``targets`` maps an input event's ``seq`` to the element reported for it (see
+    :func:`element_targets`); a step takes the element of its first event that has one.
+    """
+    targets = targets or {}
     steps = []
     for i, action in enumerate(actions):
         monitor = action_monitor(action, monitors)
@@ -69,8 +76,14 @@ def build_steps(
             pyautogui=render_pyautogui(action, platform=platform),
             pyautogui_norm=render_pyautogui(action, frame=frame, platform=platform),
             computer13=tuple(render_computer13(action, platform=platform)),
+            target=next((targets[seq] for seq in action.seqs if seq in targets), None),
         ))
     return tuple(steps)
+
+
+def element_targets(events: Iterable[ev.Event]) -> dict[int, ev.Element]:
+    """Index ``element`` events by the input event they belong to (the last report wins)."""
+    return {event.for_seq: event for event in events if isinstance(event, ev.Element)}
 
 
 def _monitor_rect(index: int | None, monitors: Sequence[ev.Monitor], screen: ev.Rect) -> ev.Rect:

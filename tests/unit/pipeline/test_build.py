@@ -12,6 +12,7 @@ import pytest
 from apprentice.errors import ConfigError
 from apprentice.pipeline.build import build_dataset, inspect_dataset
 from apprentice.pipeline.export import EXPORTERS, create_exporter
+from apprentice.pipeline.export.card import STEPS_FILE
 
 from .conftest import Log, blob_for, png_for
 
@@ -191,3 +192,29 @@ def test_no_typed_text_in_the_card_or_manifest(tmp_path: Path) -> None:
     for name in ("README.md", "dataset.json"):
         text = (out / name).read_text()
         assert "notes" not in text and "Q3" not in text and "sess-1" not in text
+
+
+def test_steps_carry_the_reported_target_element(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from apprentice import events as ev
+
+    log = Log().start()
+    log.focus(1, "Editor", "notes.txt").frame("desk").wait(5)
+    log.click(300, 200)
+    click_down = next(e for e in reversed(log.events) if e.kind == "mouse_down")
+    log.add(ev.Element, for_seq=click_down.seq, source="atspi", role="menu item", name="Save As",
+            states=("focused",), bounds=ev.Rect(290, 190, 100, 20),
+            path=(ev.UiNode("menu bar"), ev.UiNode("menu", "File")))
+    log.wait(300).click(10, 10)
+    log.control("stop")
+    store = frame_store(log)
+    build_dataset(log.events, store.__getitem__, tmp_path / "out", ("parquet",))
+    rows = pq.read_table(tmp_path / "out" / STEPS_FILE).to_pylist()
+    first, second = rows[0], rows[1]
+    assert (first["target_role"], first["target_name"], first["target_source"]) == (
+        "menu item", "Save As", "atspi")
+    assert first["target_bbox"] == [290, 190, 100, 20]
+    assert first["target_bbox_norm"] is not None and 0 < first["target_bbox_norm"][0] < 1
+    assert json.loads(first["target_path"]) == [["menu bar", None], ["menu", "File"]]
+    assert second["target_role"] is None and second["target_states"] == []

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from apprentice import events as ev
 from apprentice.pipeline.actions import action_counts
 from apprentice.pipeline.episodes import Episode
 from apprentice.pipeline.keyframes import Keyframe
@@ -85,9 +86,29 @@ def step_row(episode: Episode, step: Step, images: Mapping[str, str]) -> dict[st
         "app_id": window.app_id if window else None,
         "window_title": window.title if window else None,
         "url": window.url if window else None,
+        **_target_columns(step.target, step.frame),
         "first_seq": action.first_seq,
         "last_seq": action.last_seq,
         "seqs": list(action.seqs),
+    }
+
+
+def _target_columns(target: ev.Element | None, frame: ev.Rect) -> dict[str, Any]:
+    """The target element's role, name, states, box (pixels and normalised) and ancestor path."""
+    box = target.bounds if target else None
+    norm = None
+    if box is not None and frame.width and frame.height:
+        norm = [round((box.x - frame.x) / frame.width, 4), round((box.y - frame.y) / frame.height, 4),
+                round(box.width / frame.width, 4), round(box.height / frame.height, 4)]
+    return {
+        "target_source": target.source if target else None,
+        "target_role": target.role if target else None,
+        "target_name": target.name if target else None,
+        "target_states": list(target.states) if target else [],
+        "target_bbox": [box.x, box.y, box.width, box.height] if box else None,
+        "target_bbox_norm": norm,
+        "target_path": json.dumps([[n.role, n.name] for n in target.path], ensure_ascii=False)
+        if target else None,
     }
 
 

@@ -60,6 +60,9 @@ STEPS_SCHEMA = pa.schema([
     ("frame_height", pa.int32()),
     *_frame_fields("pre"), *_frame_fields("post"),
     ("app_id", pa.string()), ("window_title", pa.string()), ("url", pa.string()),
+    ("target_source", pa.string()), ("target_role", pa.string()), ("target_name", pa.string()),
+    ("target_states", pa.list_(pa.string())), ("target_bbox", pa.list_(pa.int32())),
+    ("target_bbox_norm", pa.list_(pa.float64())), ("target_path", pa.string()),
     ("first_seq", pa.int64()), ("last_seq", pa.int64()), ("seqs", pa.list_(pa.int64())),
 ])
 
