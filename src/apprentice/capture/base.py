@@ -13,11 +13,16 @@ thread (the frame worker), which creates it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
-from apprentice.events import Monitor, RawImage, WindowInfo
+from apprentice.events import ElementSource as ElementOrigin
+from apprentice.events import Monitor, RawImage, Rect, UiNode, WindowInfo
 
-__all__ = ["InputCallback", "InputSource", "RawImage", "ScreenSource", "WindowSource"]
+__all__ = [
+    "ElementInfo", "ElementQuery", "ElementSource", "InputCallback", "InputSource", "RawImage",
+    "ScreenSource", "WindowSource",
+]
 
 #: ``emit(kind, fields)``: kind is an input event kind ("key_down", "mouse_move", …) and
 #: fields are that event's fields except ``seq`` and ``t``, which the session stamps.
@@ -59,5 +64,44 @@ class ScreenSource(Protocol):
 
     def grab(self, monitor: Monitor) -> RawImage:
         """The current pixels of one monitor."""
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ElementQuery:
+    """Which element an input event targeted: the one under the pointer (``pointer``, at
+    ``x, y``) or the one with keyboard focus (``focus``), in the focused ``window``."""
+
+    seq: int  # the input event's seq (becomes the element event's ``for_seq``)
+    t: int
+    target: Literal["pointer", "focus"]
+    window: WindowInfo
+    x: int | None = None
+    y: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ElementInfo:
+    """What a backend found, before redaction (the session redacts ``name`` and the path)."""
+
+    source: ElementOrigin
+    role: str
+    name: str | None = None
+    states: frozenset[str] = frozenset()
+    bounds: Rect | None = None
+    path: tuple[UiNode, ...] = ()
+    tag: str | None = None
+
+
+class ElementSource(Protocol):
+    """Tells which UI element an input event targeted (AT-SPI, UI Automation, AX, browser).
+
+    ``element`` is called from the element worker's thread, never from a hook thread; it
+    must give up after ``timeout_s`` and return None rather than stall, and must not look
+    at any window other than ``query.window``.
+    """
+
+    def element(self, query: ElementQuery, timeout_s: float) -> ElementInfo | None: ...
 
     def close(self) -> None: ...
