@@ -8,11 +8,14 @@ authorisation policy exists; see docs/exposure-guard.md.)
 
 from __future__ import annotations
 
+import ssl
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from apprentice.client import SpoolUploader, Uploader, enroll
@@ -80,3 +83,36 @@ def test_world_readable_data_folder_refuses_start_and_exposes_no_plaintext(tmp_p
         content = path.read_bytes()
         for needle in needles:
             assert needle not in content, f"{needle!r} in plaintext in {path}"
+
+
+def test_collector_serves_https_when_tls_is_configured(tmp_path: Path) -> None:
+    """tls_cert_file/tls_key_file reach uvicorn: the health check answers over HTTPS only."""
+    tls = tmp_path / "tls"
+    tls.mkdir(mode=0o700)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", str(tls / "key.pem"), "-out", str(tls / "cert.pem"), "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    (tls / "key.pem").chmod(0o600)
+    (tmp_path / "data").mkdir(mode=0o700)
+    proc = configure(tmp_path / "srv", f"sqlite:///{tmp_path}/data/c.db", f"file://{tmp_path}/data/chunks",
+                     tls_cert_file=str(tls / "cert.pem"), tls_key_file=str(tls / "key.pem"))
+    server = subprocess.Popen([sys.executable, "-m", "apprentice", "server", "--config", str(proc.config)],
+                              env=proc.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    https = proc.url.replace("http://", "https://") + "/api/v1/health"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, "collector exited"
+            try:
+                reply = httpx.get(https, verify=ssl.create_default_context(cafile=str(tls / "cert.pem")))
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "no HTTPS answer"
+                time.sleep(0.05)
+        assert reply.status_code == 200
+        with pytest.raises(httpx.TransportError):  # plain HTTP is not served
+            httpx.get(proc.url + "/api/v1/health")
+    finally:
+        server.terminate()
+        server.wait(10)
