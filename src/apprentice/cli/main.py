@@ -13,6 +13,7 @@ from apprentice.cli import (
     consent_cmd,
     control_cmd,
     dataset_cmd,
+    doctor_cmd,
     enroll_cmd,
     forget_cmd,
     inspect_cmd,
@@ -70,6 +71,7 @@ app.command("tray")(tray_cmd.tray)
 app.command("replay")(replay_cmd.replay)
 app.add_typer(task_cmd.app, name="task")
 app.command("server")(server_cmd.server)
+app.command("doctor")(doctor_cmd.doctor)
 app.command("enroll")(enroll_cmd.enroll)
 app.command("agent")(agent_cmd.agent)
 app.command("forget-me")(forget_cmd.forget_me)

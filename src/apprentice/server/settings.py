@@ -14,6 +14,13 @@ message naming the key; nothing silently falls back to a default.
     max_inflight_uploads = 64
     replay_window_s = 300
     retention_days = 365                       # omit to keep chunks until forgotten
+    tls_cert_file = "/etc/apprentice/tls/cert.pem"  # both or neither; needed off loopback
+    tls_key_file = "/etc/apprentice/tls/key.pem"    # 0600
+    allowed_bucket_principals = ["arn:aws:iam::111122223333:role/apprentice-collector"]
+    debug = false                              # true is refused by the exposure guard
+
+The exposure guard (``apprentice.server.exposure``) checks the deployment these describe
+before the server binds; see docs/exposure-guard.md.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from apprentice.errors import ConfigError
 
@@ -46,6 +53,19 @@ class ServerSettings(BaseModel):
     enrolment_token_max_ttl_s: int = Field(7 * 24 * 3600, ge=60)
     retention_days: float | None = Field(None, gt=0)
     purge_interval_s: float = Field(3600, gt=0)
+    # exposure guard (docs/exposure-guard.md)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    debug: bool = False
+    allowed_bucket_principals: tuple[str, ...] = ()
+
+    @field_validator("allowed_bucket_principals", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """The environment variable form is a comma-separated list."""
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
 
 
 def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> ServerSettings:

@@ -27,6 +27,15 @@ class S3BlobStore:
         self._prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self._sse = sse
 
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    @property
+    def client(self) -> Any:
+        """The boto3 client (the exposure guard reads the bucket's policy, ACL and access block)."""
+        return self._client
+
     def put(self, key: str, data: bytes) -> None:
         extra = {"ServerSideEncryption": self._sse} if self._sse else {}
         self._client.put_object(Bucket=self._bucket, Key=self._prefix + check_key(key), Body=data, **extra)
