@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from apprentice.client.payload import encode_payload
+from apprentice.spool.payload import encode_payload
 from apprentice.client.uploader import Uploader
 from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk
 from apprentice.errors import CorruptRecord
