@@ -21,9 +21,9 @@ from apprentice.server.storage.blobs import open_blob_store
 from apprentice.server.storage.metadata import open_metadata
 from tests.contract.conftest import postgres_server, s3_env, s3_server  # noqa: F401  (fixtures)
 from tests.contract.services import Postgres, S3Server
-from tests.unit.server.collector import MetadataKeys
 from tests.integration.collector_proc import CollectorProcess, configure
 from tests.unit.client.test_agent import CANARY, record, spool_key
+from tests.unit.server.collector import MetadataKeys
 
 pytestmark = pytest.mark.e2e
 
