@@ -74,10 +74,19 @@ def build_ready_sessions(
     spools = [s for s in state.spools_with_work() if s[0] not in tombstoned]
     for number, (contributor, skey) in enumerate(spools):
         _build_spool(state, store, state_key, redactor, config, contributor, skey, finalize,
-                     (literals or (lambda c: {c: "<CONTRIBUTOR>"}))(contributor), stats)
+                     (literals or _literals(state))(contributor), stats)
         if progress:
             progress(number + 1, len(spools))
     return stats
+
+
+def _literals(state: PipelineState) -> Callable[[str], dict[str, str]]:
+    def known(contributor: str) -> dict[str, str]:
+        out = {device: "<DEVICE>" for device in state.devices_of(contributor)}
+        out[contributor] = "<CONTRIBUTOR>"
+        return out
+
+    return known
 
 
 def _build_spool(state: PipelineState, store: SealedFiles, state_key: bytes, redactor: Redactor,

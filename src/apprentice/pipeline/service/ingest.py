@@ -93,6 +93,7 @@ def process_chunk(ctx: TaskContext, ref: ChunkRef) -> ChunkOutcome:
     started = time.perf_counter()
     worker = _worker(ctx)
     row: dict[str, Any] = {"chunk_id": ref.chunk_id, "contributor_id": ref.contributor_id,
+                           "device_id": ref.device_id,
                            "spool_key": "", "segment": "", "stream": "", "status": "failed",
                            "reason": None, "records": 0}
     outcome = ChunkOutcome(row)

@@ -7,7 +7,7 @@ metadata, no Alembic: the pipeline's state can always be rebuilt from the collec
 
 Contributor ids appear here — this is the pipeline identity's private bookkeeping, needed
 to withdraw a forgotten contributor's episodes — and never in a dataset. No content,
-titles, typed text or device ids are stored.
+titles or typed text are stored; device ids only to scrub them from captured text.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ chunks = Table(
     "chunks", metadata,
     Column("chunk_id", String(64), primary_key=True),
     Column("contributor_id", String(128), nullable=False, index=True),
+    # Kept only to scrub a device id that shows up in captured text; never exported.
+    Column("device_id", String(128), nullable=False),
     Column("spool_key", String(32), nullable=False, index=True),
     Column("segment", String(64), nullable=False),
     Column("stream", String(16), nullable=False),
@@ -199,6 +201,11 @@ class PipelineState:
             rows = conn.execute(select(frames).where(frames.c.spool_key == spool_key))
             return {r.orig_blob: FrameInfo(r.orig_blob, r.chunk_id, r.new_blob, r.format, r.width,
                                            r.height, r.masked_share) for r in rows}
+
+    def devices_of(self, contributor_id: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(chunks.c.device_id).where(
+                chunks.c.contributor_id == contributor_id).distinct()).scalars())
 
     def chunk_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
