@@ -5,9 +5,10 @@ Applied to every episode (``apply_quality``):
 * **recorder UI removed** — steps acted in the recorder's own windows (tray, portal, the
   ``apprentice`` app ids; the same list as the policy's built-in ``recorder`` denylist)
   are dropped: they teach an agent nothing about the work.
-* **duplicate frames collapsed** — a ``wait`` step whose pre-action screenshot is the same
-  (redacted) image as the previous step's showed no change and is dropped; identical
-  images are stored once (content-addressed after redaction).
+* **duplicate frames collapsed** — frames that differed on the device only in what the
+  second pass redacted become one image (content-addressed after redaction), and a
+  ``wait`` step whose frames (the ones that made it a wait) are now all the image it
+  started from showed no change and is dropped.
 * **interruptions split** — a task interrupted by a pause or an input gap (not a dropped
   frame) is split at each interruption into parts; every part is ``complete = false``
   and only the last keeps the outcome.
@@ -67,9 +68,10 @@ def apply_quality(
         if isinstance(e, ev.Control) and (e.op == "pause" or (
             e.op == "gap" and str(e.info.get("stream", "")) not in _FRAME_ONLY))
     )
+    blobs = {e.seq: e.blob for e in events if isinstance(e, ev.Frame)}
     out: list[tuple[Episode, Quality]] = []
     for episode in episodes:
-        kept, recorder, duplicate = _clean(episode.steps)
+        kept, recorder, duplicate = _clean(episode.steps, blobs)
         cuts = [t for t in interruptions if episode.t_start < t < episode.t_end]
         groups = _split(kept, cuts) if cuts else [kept]
         groups = [g for g in groups if g]
@@ -83,7 +85,7 @@ def apply_quality(
     return out
 
 
-def _clean(steps: Sequence[Step]) -> tuple[list[Step], int, int]:
+def _clean(steps: Sequence[Step], blobs: Mapping[int, str]) -> tuple[list[Step], int, int]:
     kept: list[Step] = []
     recorder = duplicate = 0
     for step in steps:
@@ -91,9 +93,8 @@ def _clean(steps: Sequence[Step]) -> tuple[list[Step], int, int]:
         if window is not None and (window.app_id or "").lower() in RECORDER_APPS:
             recorder += 1
             continue
-        previous = kept[-1] if kept else None
-        if (step.action.type == "wait" and previous is not None and step.pre is not None
-                and previous.pre is not None and step.pre.blob == previous.pre.blob):
+        seen = {blobs[seq] for seq in step.action.seqs if seq in blobs}
+        if step.action.type == "wait" and step.pre is not None and seen <= {step.pre.blob}:
             duplicate += 1
             continue
         kept.append(step)
