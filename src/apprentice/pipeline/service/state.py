@@ -34,6 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 metadata = MetaData()
 
@@ -141,7 +142,10 @@ class PipelineState:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        try:
+            metadata.create_all(engine)
+        except OperationalError:  # another process created the tables at the same moment
+            metadata.create_all(engine)
 
     def close(self) -> None:
         self.engine.dispose()
