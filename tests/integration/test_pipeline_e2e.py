@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from apprentice import events as ev
+from apprentice.demo.memcollector import MemoryCollector
 from apprentice.demo.scripted import ocr_canaries
 from apprentice.demo.xvfb import VirtualDisplay, xdotool
 from apprentice.pipeline.service import (
@@ -39,7 +40,6 @@ from apprentice.pipeline.service.store import load_or_create_key
 from apprentice.spool import open_spool
 from tests.integration.conftest import wait_until
 from tests.support import prepare_device
-from tests.unit.pipeline.service.memcollector import MemoryCollector
 
 pytestmark = [pytest.mark.display, pytest.mark.slow]
 
@@ -50,8 +50,14 @@ PEOPLE = {
 CANARIES = {"card": "4111 1111 1111 1111", "key": "AKIAZ7QX3MPLCANARY42"}
 
 
-def _record(display: VirtualDisplay, open_notepad: Any, tmp: Path, name: str, person: dict[str, str],
-            monkeypatch: pytest.MonkeyPatch) -> Path:
+def _record(
+    display: VirtualDisplay,
+    open_notepad: Any,
+    tmp: Path,
+    name: str,
+    person: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
     config = tmp / f"config-{name}"
     monkeypatch.setenv("APPRENTICE_CONFIG_DIR", str(config))
     prepare_device(["Workpad"])
@@ -60,8 +66,12 @@ def _record(display: VirtualDisplay, open_notepad: Any, tmp: Path, name: str, pe
     spool = tmp / f"spool-{name}"
     env = display.env()
     env["APPRENTICE_CONFIG_DIR"] = str(config)
-    recorder = subprocess.Popen([sys.executable, "-m", "apprentice", "record", "--out", str(spool)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    recorder = subprocess.Popen(
+        [sys.executable, "-m", "apprentice", "record", "--out", str(spool)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     status = config / "status.json"
     try:
         xdotool(display, "windowactivate", "--sync", editor)
@@ -80,9 +90,13 @@ def _record(display: VirtualDisplay, open_notepad: Any, tmp: Path, name: str, pe
                 events = list(open_spool(spool).events())
             except Exception:
                 return False
-            return any(isinstance(e, ev.Frame) and e.trigger == "post" and e.t > events[-1].t - 5e9
-                       for e in events) and sum(isinstance(e, ev.KeyDown) and e.key == "enter"
-                                                for e in events) >= 3
+            return (
+                any(
+                    isinstance(e, ev.Frame) and e.trigger == "post" and e.t > events[-1].t - 5e9
+                    for e in events
+                )
+                and sum(isinstance(e, ev.KeyDown) and e.key == "enter" for e in events) >= 3
+            )
 
         wait_until(settled, 40)
     finally:
@@ -118,8 +132,13 @@ def test_two_contributors_recorded_on_xvfb_to_a_clean_dataset_and_forget(
         identity = collector.enrol(person["contributor"], person["device"])
         assert collector.upload(spool, identity) >= 2
 
-    settings = PipelineSettings(data_dir=tmp_path / "pipeline", master_key_url=collector.master_key_url,
-                                key_dir=tmp_path / "pipeline-keys", executor="local", workers=2)
+    settings = PipelineSettings(
+        data_dir=tmp_path / "pipeline",
+        master_key_url=collector.master_key_url,
+        key_dir=tmp_path / "pipeline-keys",
+        executor="local",
+        workers=2,
+    )
     worker = PipelineWorker(settings, collector.source)
     stats = worker.run_once()
     assert stats.failed == 0 and stats.frames > 0 and stats.build.sessions == 2

@@ -35,7 +35,8 @@ def build(
     min_steps: int = typer.Option(2, "--min-steps", help="Quality: fewest steps an episode may have."),
     max_redacted: float = typer.Option(0.5, "--max-redacted-share",
                                        help="Quality: largest mean share of redacted pixels."),
-    complete_only: bool = typer.Option(False, "--complete-only", help="Only uninterrupted, finished episodes."),
+    complete_only: bool = typer.Option(False, "--complete-only",
+                                       help="Only uninterrupted, finished episodes."),
     splits: str = typer.Option("train=0.8,validation=0.1,test=0.1", "--splits", help="Split fractions."),
 ) -> None:
     """Turn recordings into steps and episodes in the formats agent builders train on.
@@ -148,7 +149,8 @@ def _build_version(name: str, data_dir: Path | None, key_dir: Path | None, apps:
                                    progress=lambda d, t: progress.update(task, completed=d, total=t))
     finally:
         state.close()
-    console.print(f"[green]built[/] {name}@v{result.version}: {result.episodes} episodes, {result.steps} steps "
+    console.print(f"[green]built[/] {name}@v{result.version}: {result.episodes} episodes, "
+                  f"{result.steps} steps "
                   f"{result.splits} → {result.folder} (encrypted with {keys / f'dataset-{name}.key'}). "
                   f"Next: apprentice dataset export --data-dir {data_dir} --version {name}@{result.version} "
                   "--out DIR --purpose model_training")
@@ -156,7 +158,8 @@ def _build_version(name: str, data_dir: Path | None, key_dir: Path | None, apps:
 
 @app.command("export")
 def export(
-    version: str = typer.Option(..., "--version", help="NAME@N, a version made by `dataset build --version`."),
+    version: str = typer.Option(..., "--version",
+                                help="NAME@N, a version made by `dataset build --version`."),
     data_dir: Path = typer.Option(..., "--data-dir", help="The pipeline's folder."),
     out: Path = typer.Option(..., "--out", "-o", help="A new (or empty) folder for the plain dataset."),
     purpose: str = typer.Option(..., "--purpose", help="Why you read it; only model_training is allowed."),
@@ -180,7 +183,8 @@ def export(
     if status is None:
         raise ConfigError(f"there is no dataset version {version} in {data_dir}")
     key = load_key_file((key_dir or default_key_dir()) / f"dataset-{name}.key")
-    summary = export_version(version_dir(data_dir, name, int(number)), key, out, purpose=purpose, status=status)
+    summary = export_version(version_dir(data_dir, name, int(number)), key, out, purpose=purpose,
+                             status=status)
     console.print(f"[green]exported[/] {version}: {summary['episodes']} episodes, {summary['steps']} steps → "
                   f"{out}. Load it with datasets.load_dataset({str(out)!r})")
 

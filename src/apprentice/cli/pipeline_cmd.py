@@ -13,14 +13,21 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-app = typer.Typer(help="The processing pipeline: sealed chunks → redacted, pseudonymous episodes.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The processing pipeline: sealed chunks → redacted, pseudonymous episodes.", no_args_is_help=True
+)
 console = Console(stderr=True)
 
 
 def progress_bars() -> tuple[Progress, object]:
-    progress = Progress(TextColumn("{task.description:<10}"), BarColumn(), TaskProgressColumn(),
-                        TimeElapsedColumn(), console=console, transient=False)
+    progress = Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
     tasks: dict[str, int] = {}
 
     def report(stage: str, done: int, total: int) -> None:
@@ -34,12 +41,18 @@ def progress_bars() -> tuple[Progress, object]:
 @app.command()
 def run(
     collector: str = typer.Option(..., "--collector", help="The collector's base URL."),
-    token_file: Path = typer.Option(..., "--token-file", help="File holding the pipeline account's API token."),
-    master_key: str = typer.Option(..., "--master-key",
-                                   help="The master key's unwrapping half: local:///…/master.key or awskms://…"),
+    token_file: Path = typer.Option(
+        ..., "--token-file", help="File holding the pipeline account's API token."
+    ),
+    master_key: str = typer.Option(
+        ..., "--master-key", help="The master key's unwrapping half: local:///…/master.key or awskms://…"
+    ),
     data_dir: Path = typer.Option(..., "--data-dir", help="The pipeline's own folder (state, sealed store)."),
-    key_dir: Path | None = typer.Option(None, "--key-dir", help="Where pipeline and dataset keys live "
-                                        "(outside --data-dir). Default: $APPRENTICE_KEY_DIR."),
+    key_dir: Path | None = typer.Option(
+        None,
+        "--key-dir",
+        help="Where pipeline and dataset keys live (outside --data-dir). Default: $APPRENTICE_KEY_DIR.",
+    ),
     once: bool = typer.Option(False, "--once", help="Process what is there now, then exit."),
     finalize: bool = typer.Option(False, "--finalize", help="Also build sessions that have not ended."),
     executor: str = typer.Option("local", "--executor", help="local (process pool), ray, or inline."),
@@ -56,9 +69,14 @@ def run(
     from apprentice.pipeline.service import HttpChunkSource, PipelineSettings, PipelineWorker
     from apprentice.pipeline.service.store import default_key_dir
 
-    settings = PipelineSettings(data_dir=data_dir, master_key_url=master_key,
-                                key_dir=key_dir or default_key_dir(), executor=executor, workers=workers,
-                                ray_address=ray_address)
+    settings = PipelineSettings(
+        data_dir=data_dir,
+        master_key_url=master_key,
+        key_dir=key_dir or default_key_dir(),
+        executor=executor,
+        workers=workers,
+        ray_address=ray_address,
+    )
     source = HttpChunkSource(collector, token_file)
     progress, report = progress_bars()
     worker = PipelineWorker(settings, source, progress=report)  # type: ignore[arg-type]
@@ -83,7 +101,9 @@ def run(
 @app.command()
 def status(
     data_dir: Path = typer.Option(..., "--data-dir", help="The pipeline's folder."),
-    key_dir: Path | None = typer.Option(None, "--key-dir", help="Pipeline keys (default $APPRENTICE_KEY_DIR)."),
+    key_dir: Path | None = typer.Option(
+        None, "--key-dir", help="Pipeline keys (default $APPRENTICE_KEY_DIR)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Counts only: chunks by status, episodes, tombstones, dataset versions. Never content or ids."""
@@ -94,17 +114,22 @@ def status(
     state = open_state(f"sqlite:///{data_dir / 'pipeline.db'}")
     try:
         episodes = state.episodes()
-        info = {"chunks": state.chunk_counts(), "episodes": len(episodes),
-                "steps": sum(e.num_steps for e in episodes),
-                "tombstoned_contributors": len(state.tombstoned()),
-                "versions": [{k: v for k, v in item.items() if k != "spec"} for item in state.list_versions()]}
+        info = {
+            "chunks": state.chunk_counts(),
+            "episodes": len(episodes),
+            "steps": sum(e.num_steps for e in episodes),
+            "tombstoned_contributors": len(state.tombstoned()),
+            "versions": [{k: v for k, v in item.items() if k != "spec"} for item in state.list_versions()],
+        }
     finally:
         state.close()
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return
     out = Console()
-    out.print(f"chunks: {info['chunks']}  episodes: {info['episodes']}  steps: {info['steps']}  "
-              f"forgotten contributors: {info['tombstoned_contributors']}")
+    out.print(
+        f"chunks: {info['chunks']}  episodes: {info['episodes']}  steps: {info['steps']}  "
+        f"forgotten contributors: {info['tombstoned_contributors']}"
+    )
     for item in info["versions"]:  # type: ignore[attr-defined]
         out.print(f"  {item['name']}@v{item['version']}: {item['episodes']} episodes ({item['status']})")

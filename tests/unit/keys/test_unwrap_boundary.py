@@ -66,8 +66,10 @@ def test_only_the_pipeline_reaches_the_unwrapping_half() -> None:
 
 def test_the_collector_process_never_loads_the_unwrapper() -> None:
     code = ("import sys, apprentice.server.app, apprentice.cli.server_cmd, apprentice.cli.keys_cmd, "
-            "apprentice.server.keys; print(sorted(m for m in sys.modules if m.startswith('apprentice.keys')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+            "apprentice.server.keys; "
+            "print(sorted(m for m in sys.modules if m.startswith('apprentice.keys')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         check=True)
     loaded = eval(out.stdout)  # a printed list of module names
     assert "apprentice.keys" in loaded and "apprentice.keys.unwrap" not in loaded
 

@@ -65,16 +65,32 @@ class _Session:
 
 
 def build_ready_sessions(
-    state: PipelineState, store: SealedFiles, state_key: bytes, redactor: Redactor,
-    config: PipelineConfig, *, finalize: bool = False, literals: Callable[[str], dict[str, str]] | None = None,
+    state: PipelineState,
+    store: SealedFiles,
+    state_key: bytes,
+    redactor: Redactor,
+    config: PipelineConfig,
+    *,
+    finalize: bool = False,
+    literals: Callable[[str], dict[str, str]] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> AssembleStats:
     stats = AssembleStats()
     tombstoned = state.tombstoned()
     spools = [s for s in state.spools_with_work() if s[0] not in tombstoned]
     for number, (contributor, skey) in enumerate(spools):
-        _build_spool(state, store, state_key, redactor, config, contributor, skey, finalize,
-                     (literals or _literals(state))(contributor), stats)
+        _build_spool(
+            state,
+            store,
+            state_key,
+            redactor,
+            config,
+            contributor,
+            skey,
+            finalize,
+            (literals or _literals(state))(contributor),
+            stats,
+        )
         if progress:
             progress(number + 1, len(spools))
     return stats
@@ -89,9 +105,18 @@ def _literals(state: PipelineState) -> Callable[[str], dict[str, str]]:
     return known
 
 
-def _build_spool(state: PipelineState, store: SealedFiles, state_key: bytes, redactor: Redactor,
-                 config: PipelineConfig, contributor: str, skey: str, finalize: bool,
-                 literals: dict[str, str], stats: AssembleStats) -> None:
+def _build_spool(
+    state: PipelineState,
+    store: SealedFiles,
+    state_key: bytes,
+    redactor: Redactor,
+    config: PipelineConfig,
+    contributor: str,
+    skey: str,
+    finalize: bool,
+    literals: dict[str, str],
+    stats: AssembleStats,
+) -> None:
     sessions = _sessions(store, state.event_chunks(skey))
     frames = state.frames_of(skey)
     built = state.built_sessions(skey)
@@ -102,7 +127,8 @@ def _build_spool(state: PipelineState, store: SealedFiles, state_key: bytes, red
         if session_key in built:
             continue
         ended = index < len(sessions) - 1 or any(
-            isinstance(e, ev.Control) and e.op == "stop" for e in session.events)
+            isinstance(e, ev.Control) and e.op == "stop" for e in session.events
+        )
         blobs = {e.blob for e in session.events if isinstance(e, ev.Frame)}
         missing = [b for b in blobs if b not in frames]
         if not finalize and (not ended or missing):
@@ -113,14 +139,31 @@ def _build_spool(state: PipelineState, store: SealedFiles, state_key: bytes, red
         records = []
         for episode_rowdict, step_rows, images, quality in results:
             chunk_ids = set(session.chunks) | {frames[b].chunk_id for b in images if b in frames}
-            store.put(EPISODES_KIND, episode_rowdict["episode_id"], json.dumps(
-                {"episode": episode_rowdict, "steps": step_rows, "images": sorted(images)},
-                sort_keys=True, ensure_ascii=False).encode())
-            records.append((EpisodeInfo(
-                episode_rowdict["episode_id"], contributor, episode_rowdict["month"],
-                tuple(episode_rowdict["apps"]), tuple(episode_rowdict["sites"]), episode_rowdict["source"],
-                episode_rowdict["complete"], episode_rowdict["num_steps"], quality.redacted_share,
-            ), sorted(chunk_ids | {frames[b].chunk_id for b in blobs if b in frames})))
+            store.put(
+                EPISODES_KIND,
+                episode_rowdict["episode_id"],
+                json.dumps(
+                    {"episode": episode_rowdict, "steps": step_rows, "images": sorted(images)},
+                    sort_keys=True,
+                    ensure_ascii=False,
+                ).encode(),
+            )
+            records.append(
+                (
+                    EpisodeInfo(
+                        episode_rowdict["episode_id"],
+                        contributor,
+                        episode_rowdict["month"],
+                        tuple(episode_rowdict["apps"]),
+                        tuple(episode_rowdict["sites"]),
+                        episode_rowdict["source"],
+                        episode_rowdict["complete"],
+                        episode_rowdict["num_steps"],
+                        quality.redacted_share,
+                    ),
+                    sorted(chunk_ids | {frames[b].chunk_id for b in blobs if b in frames}),
+                )
+            )
             stats.steps += len(step_rows)
         state.record_session(session_key, contributor, skey, records)
         stats.sessions += 1
@@ -147,15 +190,24 @@ def _sessions(store: SealedFiles, chunks: Sequence[tuple[str, str]]) -> list[_Se
 
 
 def build_session(
-    events: Sequence[ev.Event], frames: dict[str, FrameInfo], redactor: Redactor, config: PipelineConfig,
-    literals: dict[str, str], stats: AssembleStats,
+    events: Sequence[ev.Event],
+    frames: dict[str, FrameInfo],
+    redactor: Redactor,
+    config: PipelineConfig,
+    literals: dict[str, str],
+    stats: AssembleStats,
 ) -> list[tuple[dict[str, Any], list[dict[str, Any]], set[str], Quality]]:
     """One session's events → (episode row, step rows, image blobs, quality) per episode."""
     scrubber = Scrubber(literals)
     scrubber.learn(_texts(events))
     cleaned = _clean_events(events, frames, redactor, scrubber, stats)
-    actions = [a for a in (_clean_action(a, redactor, scrubber, stats)
-                           for a in reduce_actions(cleaned, config.actions)) if a is not None]
+    actions = [
+        a
+        for a in (
+            _clean_action(a, redactor, scrubber, stats) for a in reduce_actions(cleaned, config.actions)
+        )
+        if a is not None
+    ]
     episodes = segment_episodes(actions, cleaned, config)
     shares = {f.new_blob: f.masked_share or 0.0 for f in frames.values() if f.new_blob}
     start = next((e for e in cleaned if isinstance(e, ev.Control) and e.op == "start"), None)
@@ -170,7 +222,8 @@ def build_session(
             redacted_share=quality.redacted_share,
             steps_removed_recorder_ui=quality.steps_removed_recorder_ui,
             steps_removed_duplicate=quality.steps_removed_duplicate,
-            part=quality.part, parts=quality.parts,
+            part=quality.part,
+            parts=quality.parts,
         )
         steps = [step_row(episode, s, images) for s in episode.steps]
         for item in [row, *steps]:
@@ -195,17 +248,29 @@ def _texts(events: Sequence[ev.Event]) -> list[str | None]:
     return texts
 
 
-def _clean_events(events: Sequence[ev.Event], frames: dict[str, FrameInfo], redactor: Redactor,
-                  scrubber: Scrubber, stats: AssembleStats) -> list[ev.Event]:
+def _clean_events(
+    events: Sequence[ev.Event],
+    frames: dict[str, FrameInfo],
+    redactor: Redactor,
+    scrubber: Scrubber,
+    stats: AssembleStats,
+) -> list[ev.Event]:
     out: list[ev.Event] = []
     for e in events:
         if isinstance(e, ev.Focus) and e.window is not None:
             title = scrubber.scrub(redact_text(redactor, e.window.title))
             url = scrubber.scrub_url(redact_url(redactor, e.window.url))
             stats.dropped_fields += (e.window.title is not None and title is None) + (
-                e.window.url is not None and url is None)
-            out.append(dataclasses.replace(e, window=dataclasses.replace(
-                e.window, title=title, url=url, process=None, pid=None, instance=None)))
+                e.window.url is not None and url is None
+            )
+            out.append(
+                dataclasses.replace(
+                    e,
+                    window=dataclasses.replace(
+                        e.window, title=title, url=url, process=None, pid=None, instance=None
+                    ),
+                )
+            )
         elif isinstance(e, ev.Control) and e.op == "task_start" and e.info.get("instruction"):
             instruction = scrubber.scrub(redact_text(redactor, str(e.info["instruction"])))
             out.append(dataclasses.replace(e, info={**e.info, "instruction": instruction}))
@@ -213,16 +278,24 @@ def _clean_events(events: Sequence[ev.Event], frames: dict[str, FrameInfo], reda
             info = frames.get(e.blob)
             if info is None or info.new_blob is None:
                 continue  # dropped by the second-pass redaction, or never arrived
-            out.append(dataclasses.replace(
-                e, blob=info.new_blob, pixel_hash=info.new_blob, format=info.format or "png",
-                width=info.width or e.width, height=info.height or e.height))
+            out.append(
+                dataclasses.replace(
+                    e,
+                    blob=info.new_blob,
+                    pixel_hash=info.new_blob,
+                    format=info.format or "png",
+                    width=info.width or e.width,
+                    height=info.height or e.height,
+                )
+            )
         else:
             out.append(e)
     return out
 
 
-def _clean_action(action: Action, redactor: Redactor, scrubber: Scrubber,
-                  stats: AssembleStats) -> Action | None:
+def _clean_action(
+    action: Action, redactor: Redactor, scrubber: Scrubber, stats: AssembleStats
+) -> Action | None:
     if action.text is None:
         return action
     text = scrubber.scrub(redact_text(redactor, action.text))

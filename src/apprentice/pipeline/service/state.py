@@ -38,10 +38,12 @@ from sqlalchemy.exc import OperationalError
 
 metadata = MetaData()
 
-settings = Table("settings", metadata, Column("name", String(64), primary_key=True),
-                 Column("value", Text, nullable=False))
+settings = Table(
+    "settings", metadata, Column("name", String(64), primary_key=True), Column("value", Text, nullable=False)
+)
 chunks = Table(
-    "chunks", metadata,
+    "chunks",
+    metadata,
     Column("chunk_id", String(64), primary_key=True),
     Column("contributor_id", String(128), nullable=False, index=True),
     # Kept only to scrub a device id that shows up in captured text; never exported.
@@ -54,7 +56,8 @@ chunks = Table(
     Column("records", Integer, nullable=False, default=0),
 )
 frames = Table(
-    "frames", metadata,
+    "frames",
+    metadata,
     Column("spool_key", String(32), primary_key=True),
     Column("orig_blob", String(64), primary_key=True),
     Column("chunk_id", String(64), nullable=False),
@@ -66,14 +69,16 @@ frames = Table(
     Column("counts", Text),
 )
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("session_key", String(32), primary_key=True),
     Column("contributor_id", String(128), nullable=False, index=True),
     Column("spool_key", String(32), nullable=False),
     Column("episodes", Integer, nullable=False),
 )
 episodes = Table(
-    "episodes", metadata,
+    "episodes",
+    metadata,
     Column("episode_id", String(32), primary_key=True),
     Column("contributor_id", String(128), nullable=False, index=True),
     Column("session_key", String(32), nullable=False),
@@ -87,17 +92,20 @@ episodes = Table(
     Column("tombstoned", Boolean, nullable=False, default=False),
 )
 lineage = Table(
-    "lineage", metadata,
+    "lineage",
+    metadata,
     Column("chunk_id", String(64), primary_key=True),
     Column("episode_id", String(32), primary_key=True),
 )
 tombstones = Table(
-    "tombstones", metadata,
+    "tombstones",
+    metadata,
     Column("contributor_id", String(128), primary_key=True),
     Column("forgotten_at", String(64), nullable=False),
 )
 versions = Table(
-    "dataset_versions", metadata,
+    "dataset_versions",
+    metadata,
     Column("name", String(64), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("spec", Text, nullable=False),
@@ -105,7 +113,8 @@ versions = Table(
     Column("status", String(16), nullable=False),  # active | withdrawn
 )
 version_episodes = Table(
-    "dataset_episodes", metadata,
+    "dataset_episodes",
+    metadata,
     Column("name", String(64), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("episode_id", String(32), primary_key=True),
@@ -183,9 +192,9 @@ class PipelineState:
         """(contributor, spool key) of every spool with staged event chunks."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(chunks.c.contributor_id, chunks.c.spool_key).where(
-                    (chunks.c.status == "staged") & (chunks.c.stream == "events")
-                ).distinct()
+                select(chunks.c.contributor_id, chunks.c.spool_key)
+                .where((chunks.c.status == "staged") & (chunks.c.stream == "events"))
+                .distinct()
             )
             return sorted((r[0], r[1]) for r in rows)
 
@@ -194,7 +203,8 @@ class PipelineState:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(chunks.c.chunk_id, chunks.c.segment).where(
-                    (chunks.c.spool_key == spool_key) & (chunks.c.stream == "events")
+                    (chunks.c.spool_key == spool_key)
+                    & (chunks.c.stream == "events")
                     & (chunks.c.status == "staged")
                 )
             )
@@ -203,13 +213,20 @@ class PipelineState:
     def frames_of(self, spool_key: str) -> dict[str, FrameInfo]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(frames).where(frames.c.spool_key == spool_key))
-            return {r.orig_blob: FrameInfo(r.orig_blob, r.chunk_id, r.new_blob, r.format, r.width,
-                                           r.height, r.masked_share) for r in rows}
+            return {
+                r.orig_blob: FrameInfo(
+                    r.orig_blob, r.chunk_id, r.new_blob, r.format, r.width, r.height, r.masked_share
+                )
+                for r in rows
+            }
 
     def devices_of(self, contributor_id: str) -> list[str]:
         with self.engine.connect() as conn:
-            return sorted(conn.execute(select(chunks.c.device_id).where(
-                chunks.c.contributor_id == contributor_id).distinct()).scalars())
+            return sorted(
+                conn.execute(
+                    select(chunks.c.device_id).where(chunks.c.contributor_id == contributor_id).distinct()
+                ).scalars()
+            )
 
     def chunk_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -223,45 +240,87 @@ class PipelineState:
 
     def built_sessions(self, spool_key: str) -> set[str]:
         with self.engine.connect() as conn:
-            return set(conn.execute(select(sessions.c.session_key).where(sessions.c.spool_key == spool_key)).scalars())
+            return set(
+                conn.execute(
+                    select(sessions.c.session_key).where(sessions.c.spool_key == spool_key)
+                ).scalars()
+            )
 
-    def record_session(self, session_key: str, contributor_id: str, spool_key: str,
-                       built: Sequence[tuple[EpisodeInfo, Sequence[str]]]) -> None:
+    def record_session(
+        self,
+        session_key: str,
+        contributor_id: str,
+        spool_key: str,
+        built: Sequence[tuple[EpisodeInfo, Sequence[str]]],
+    ) -> None:
         """A built session, its episodes and their lineage, atomically (idempotent)."""
         with self.engine.begin() as conn:
-            if conn.execute(select(sessions.c.session_key).where(sessions.c.session_key == session_key)).first():
+            if conn.execute(
+                select(sessions.c.session_key).where(sessions.c.session_key == session_key)
+            ).first():
                 return
             for info, chunk_ids in built:
-                if conn.execute(select(episodes.c.episode_id).where(
-                        episodes.c.episode_id == info.episode_id)).first():
+                if conn.execute(
+                    select(episodes.c.episode_id).where(episodes.c.episode_id == info.episode_id)
+                ).first():
                     continue
-                conn.execute(insert(episodes).values(
-                    episode_id=info.episode_id, contributor_id=info.contributor_id,
-                    session_key=session_key, month=info.month, apps=json.dumps(list(info.apps)),
-                    sites=json.dumps(list(info.sites)), source=info.source, complete=info.complete,
-                    num_steps=info.num_steps, redacted_share=info.redacted_share, tombstoned=False,
-                ))
+                conn.execute(
+                    insert(episodes).values(
+                        episode_id=info.episode_id,
+                        contributor_id=info.contributor_id,
+                        session_key=session_key,
+                        month=info.month,
+                        apps=json.dumps(list(info.apps)),
+                        sites=json.dumps(list(info.sites)),
+                        source=info.source,
+                        complete=info.complete,
+                        num_steps=info.num_steps,
+                        redacted_share=info.redacted_share,
+                        tombstoned=False,
+                    )
+                )
                 for chunk_id in sorted(set(chunk_ids)):
                     conn.execute(insert(lineage).values(chunk_id=chunk_id, episode_id=info.episode_id))
-            conn.execute(insert(sessions).values(session_key=session_key, contributor_id=contributor_id,
-                                                 spool_key=spool_key, episodes=len(built)))
+            conn.execute(
+                insert(sessions).values(
+                    session_key=session_key,
+                    contributor_id=contributor_id,
+                    spool_key=spool_key,
+                    episodes=len(built),
+                )
+            )
 
     def episodes(self, *, include_tombstoned: bool = False) -> list[EpisodeInfo]:
         query = select(episodes).order_by(episodes.c.episode_id)
         if not include_tombstoned:
             query = query.where(episodes.c.tombstoned.is_(False))
         with self.engine.connect() as conn:
-            return [EpisodeInfo(r.episode_id, r.contributor_id, r.month, tuple(json.loads(r.apps)),
-                                tuple(json.loads(r.sites)), r.source, bool(r.complete), r.num_steps,
-                                r.redacted_share) for r in conn.execute(query)]
+            return [
+                EpisodeInfo(
+                    r.episode_id,
+                    r.contributor_id,
+                    r.month,
+                    tuple(json.loads(r.apps)),
+                    tuple(json.loads(r.sites)),
+                    r.source,
+                    bool(r.complete),
+                    r.num_steps,
+                    r.redacted_share,
+                )
+                for r in conn.execute(query)
+            ]
 
     def tombstoned_episodes(self) -> set[str]:
         with self.engine.connect() as conn:
-            return set(conn.execute(select(episodes.c.episode_id).where(episodes.c.tombstoned.is_(True))).scalars())
+            return set(
+                conn.execute(select(episodes.c.episode_id).where(episodes.c.tombstoned.is_(True))).scalars()
+            )
 
     def lineage_of(self, episode_id: str) -> list[str]:
         with self.engine.connect() as conn:
-            return sorted(conn.execute(select(lineage.c.chunk_id).where(lineage.c.episode_id == episode_id)).scalars())
+            return sorted(
+                conn.execute(select(lineage.c.chunk_id).where(lineage.c.episode_id == episode_id)).scalars()
+            )
 
     # -- tombstones -----------------------------------------------------------------------
 
@@ -273,17 +332,36 @@ class PipelineState:
         """Mark the contributor's episodes tombstoned, forget their chunks and frames, withdraw
         every dataset version that holds their episodes. Returns (episode ids, chunk ids)."""
         with self.engine.begin() as conn:
-            if conn.execute(select(tombstones.c.contributor_id).where(
-                    tombstones.c.contributor_id == contributor_id)).first() is None:
-                conn.execute(insert(tombstones).values(contributor_id=contributor_id, forgotten_at=forgotten_at))
-            ids = list(conn.execute(select(episodes.c.episode_id).where(
-                episodes.c.contributor_id == contributor_id)).scalars())
-            conn.execute(update(episodes).where(episodes.c.contributor_id == contributor_id).values(tombstoned=True))
-            chunk_ids = list(conn.execute(select(chunks.c.chunk_id).where(
-                chunks.c.contributor_id == contributor_id)).scalars())
-            spool_keys = list(conn.execute(select(chunks.c.spool_key).where(
-                chunks.c.contributor_id == contributor_id).distinct()).scalars())
-            conn.execute(update(chunks).where(chunks.c.contributor_id == contributor_id).values(status="forgotten"))
+            if (
+                conn.execute(
+                    select(tombstones.c.contributor_id).where(tombstones.c.contributor_id == contributor_id)
+                ).first()
+                is None
+            ):
+                conn.execute(
+                    insert(tombstones).values(contributor_id=contributor_id, forgotten_at=forgotten_at)
+                )
+            ids = list(
+                conn.execute(
+                    select(episodes.c.episode_id).where(episodes.c.contributor_id == contributor_id)
+                ).scalars()
+            )
+            conn.execute(
+                update(episodes).where(episodes.c.contributor_id == contributor_id).values(tombstoned=True)
+            )
+            chunk_ids = list(
+                conn.execute(
+                    select(chunks.c.chunk_id).where(chunks.c.contributor_id == contributor_id)
+                ).scalars()
+            )
+            spool_keys = list(
+                conn.execute(
+                    select(chunks.c.spool_key).where(chunks.c.contributor_id == contributor_id).distinct()
+                ).scalars()
+            )
+            conn.execute(
+                update(chunks).where(chunks.c.contributor_id == contributor_id).values(status="forgotten")
+            )
             if spool_keys:
                 conn.execute(delete(frames).where(frames.c.spool_key.in_(spool_keys)))
             _withdraw(conn, ids)
@@ -293,44 +371,78 @@ class PipelineState:
 
     def next_version(self, name: str) -> int:
         with self.engine.connect() as conn:
-            last = conn.execute(select(versions.c.version).where(versions.c.name == name)
-                                .order_by(versions.c.version.desc())).scalar()
+            last = conn.execute(
+                select(versions.c.version).where(versions.c.name == name).order_by(versions.c.version.desc())
+            ).scalar()
             return (last or 0) + 1
 
-    def record_version(self, name: str, version: int, spec: dict[str, Any], manifest_sha256: str,
-                       chosen: Sequence[tuple[str, str]]) -> None:
+    def record_version(
+        self,
+        name: str,
+        version: int,
+        spec: dict[str, Any],
+        manifest_sha256: str,
+        chosen: Sequence[tuple[str, str]],
+    ) -> None:
         with self.engine.begin() as conn:
-            if conn.execute(select(versions.c.version).where(
-                    (versions.c.name == name) & (versions.c.version == version))).first():
+            if conn.execute(
+                select(versions.c.version).where((versions.c.name == name) & (versions.c.version == version))
+            ).first():
                 return
-            conn.execute(insert(versions).values(name=name, version=version, spec=json.dumps(spec, sort_keys=True),
-                                                 manifest_sha256=manifest_sha256, status="active"))
+            conn.execute(
+                insert(versions).values(
+                    name=name,
+                    version=version,
+                    spec=json.dumps(spec, sort_keys=True),
+                    manifest_sha256=manifest_sha256,
+                    status="active",
+                )
+            )
             for episode_id, split in chosen:
-                conn.execute(insert(version_episodes).values(name=name, version=version,
-                                                             episode_id=episode_id, split=split))
+                conn.execute(
+                    insert(version_episodes).values(
+                        name=name, version=version, episode_id=episode_id, split=split
+                    )
+                )
 
     def version_status(self, name: str, version: int) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(versions.c.status).where(
-                (versions.c.name == name) & (versions.c.version == version))).scalar()
+            return conn.execute(
+                select(versions.c.status).where((versions.c.name == name) & (versions.c.version == version))
+            ).scalar()
 
     def list_versions(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             out = []
             for row in conn.execute(select(versions).order_by(versions.c.name, versions.c.version)):
-                count = len(list(conn.execute(select(version_episodes.c.episode_id).where(
-                    (version_episodes.c.name == row.name) & (version_episodes.c.version == row.version)))))
-                out.append({"name": row.name, "version": row.version, "status": row.status,
-                            "episodes": count, "spec": json.loads(row.spec)})
+                count = len(
+                    list(
+                        conn.execute(
+                            select(version_episodes.c.episode_id).where(
+                                (version_episodes.c.name == row.name)
+                                & (version_episodes.c.version == row.version)
+                            )
+                        )
+                    )
+                )
+                out.append(
+                    {
+                        "name": row.name,
+                        "version": row.version,
+                        "status": row.status,
+                        "episodes": count,
+                        "spec": json.loads(row.spec),
+                    }
+                )
             return out
 
     def version_lineage(self, name: str, version: int) -> list[tuple[str, str]]:
         """(chunk id, episode id) pairs behind a dataset version: its full lineage."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(lineage.c.chunk_id, lineage.c.episode_id).join(
-                    version_episodes, version_episodes.c.episode_id == lineage.c.episode_id
-                ).where((version_episodes.c.name == name) & (version_episodes.c.version == version))
+                select(lineage.c.chunk_id, lineage.c.episode_id)
+                .join(version_episodes, version_episodes.c.episode_id == lineage.c.episode_id)
+                .where((version_episodes.c.name == name) & (version_episodes.c.version == version))
             )
             return sorted((r[0], r[1]) for r in rows)
 
@@ -338,11 +450,17 @@ class PipelineState:
 def _withdraw(conn: Connection, episode_ids: Sequence[str]) -> None:
     if not episode_ids:
         return
-    hit = conn.execute(select(version_episodes.c.name, version_episodes.c.version).where(
-        version_episodes.c.episode_id.in_(list(episode_ids))).distinct()).all()
+    hit = conn.execute(
+        select(version_episodes.c.name, version_episodes.c.version)
+        .where(version_episodes.c.episode_id.in_(list(episode_ids)))
+        .distinct()
+    ).all()
     for name, version in hit:
-        conn.execute(update(versions).where((versions.c.name == name) & (versions.c.version == version))
-                     .values(status="withdrawn"))
+        conn.execute(
+            update(versions)
+            .where((versions.c.name == name) & (versions.c.version == version))
+            .values(status="withdrawn")
+        )
 
 
 def open_state(url: str) -> PipelineState:

@@ -85,4 +85,6 @@ class SealedFiles:
 
     def names(self, kind: str) -> list[str]:
         folder = self.root / kind
-        return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))

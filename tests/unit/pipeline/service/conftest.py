@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from apprentice.demo.memcollector import MemoryCollector
 from apprentice.events import Rect, WindowInfo
 from apprentice.pipeline.service import PipelineSettings, PipelineWorker
 from tests.unit.helpers import NoTextOcr, fake_session
-from tests.unit.pipeline.service.memcollector import MemoryCollector
 
 PEOPLE = {
     # contributor id, device id, user name, host name: none of these may reach a dataset
@@ -22,17 +22,26 @@ PEOPLE = {
 
 def _keys(text: str) -> list[tuple[str, dict[str, object]]]:
     return [("key_down", {"key": c, "vk": ord(c), "char": c}) for c in text] + [
-        ("key_down", {"key": "enter", "vk": 13})]
+        ("key_down", {"key": "enter", "vk": 13})
+    ]
 
 
 def _click(x: int, y: int) -> list[tuple[str, dict[str, object]]]:
-    return [("mouse_down", {"x": x, "y": y, "button": "left"}), ("mouse_up", {"x": x, "y": y, "button": "left"})]
+    return [
+        ("mouse_down", {"x": x, "y": y, "button": "left"}),
+        ("mouse_up", {"x": x, "y": y, "button": "left"}),
+    ]
 
 
 def record_person(spool: Path, user: str, host: str, contributor: str, device: str) -> None:
-    window = WindowInfo(wid=1, app_id="Editor", process="editor",
-                        title=f"{user}@{host}: ~/src — /home/{user}/src/notes.txt", bounds=Rect(0, 0, 64, 48),
-                        url=f"http://{host}:8080/home/{user}/wiki?owner={contributor}")
+    window = WindowInfo(
+        wid=1,
+        app_id="Editor",
+        process="editor",
+        title=f"{user}@{host}: ~/src — /home/{user}/src/notes.txt",
+        bounds=Rect(0, 0, 64, 48),
+        url=f"http://{host}:8080/home/{user}/wiki?owner={contributor}",
+    )
     session, inputs, windows, screen, _ = fake_session(spool, window=window)
     session.start()
     inputs.play(_click(5, 5) + _keys(f"cd /home/{user}/src") + _click(9, 9))
@@ -49,8 +58,12 @@ class Recorded:
     def settings(self, name: str = "data", **options: object) -> PipelineSettings:
         options.setdefault("executor", "inline")
         options.setdefault("ocr", NoTextOcr())
-        return PipelineSettings(data_dir=self.tmp / name, master_key_url=self.collector.master_key_url,
-                                key_dir=self.tmp / "pipeline-keys", **options)  # type: ignore[arg-type]
+        return PipelineSettings(
+            data_dir=self.tmp / name,
+            master_key_url=self.collector.master_key_url,
+            key_dir=self.tmp / "pipeline-keys",
+            **options,
+        )  # type: ignore[arg-type]
 
     def worker(self, name: str = "data", **options: object) -> PipelineWorker:
         return PipelineWorker(self.settings(name, **options), self.collector.source)

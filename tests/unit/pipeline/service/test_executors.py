@@ -21,11 +21,19 @@ def _version_bytes(recorded: Recorded, name: str, **options: object) -> dict[str
         stats = worker.run_once()
         assert stats.staged == len(recorded.collector.source.chunks)
         key = load_or_create_key(recorded.tmp / "pipeline-keys", "dataset-ds.key")
-        version = build_version(worker.state, worker.store, key, recorded.tmp / name, "ds",
-                                VersionSpec(quality=QualityFilter(min_steps=1)))
+        version = build_version(
+            worker.state,
+            worker.store,
+            key,
+            recorded.tmp / name,
+            "ds",
+            VersionSpec(quality=QualityFilter(min_steps=1)),
+        )
     finally:
         worker.close()
-    return {str(p.relative_to(version.folder)): p.read_bytes() for p in version.folder.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(version.folder)): p.read_bytes() for p in version.folder.rglob("*") if p.is_file()
+    }
 
 
 def test_local_pool_matches_inline(recorded: Recorded) -> None:

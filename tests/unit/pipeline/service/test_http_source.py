@@ -20,8 +20,18 @@ from apprentice.errors import SourceError
 from apprentice.pipeline.service import HttpChunkSource
 
 TOKEN = "apa_test-token"
-CHUNKS = [{"chunk_id": f"{i:064x}", "contributor_id": "c-1", "device_id": "dev-1", "key_id": "k1",
-           "size": 3, "received_at": "2026-03-01T09:00:00Z", "cursor": str(i)} for i in range(1, 6)]
+CHUNKS = [
+    {
+        "chunk_id": f"{i:064x}",
+        "contributor_id": "c-1",
+        "device_id": "dev-1",
+        "key_id": "k1",
+        "size": 3,
+        "received_at": "2026-03-01T09:00:00Z",
+        "cursor": str(i),
+    }
+    for i in range(1, 6)
+]
 
 
 class _Api(BaseHTTPRequestHandler):
@@ -42,8 +52,13 @@ class _Api(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         url = urlsplit(self.path)
-        self.seen.append({"path": url.path, "auth": self.headers.get("Authorization"),
-                          "purpose": self.headers.get("X-Apprentice-Purpose")})
+        self.seen.append(
+            {
+                "path": url.path,
+                "auth": self.headers.get("Authorization"),
+                "purpose": self.headers.get("X-Apprentice-Purpose"),
+            }
+        )
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self._send(401, b'{"error": {"code": "unauthenticated", "message": "no"}}')
         if url.path == "/api/v1/pipeline/chunks":
@@ -51,7 +66,9 @@ class _Api(BaseHTTPRequestHandler):
             after, limit = int(q.get("after", ["0"])[0]), int(q["limit"][0])
             page = [c for c in CHUNKS if int(c["cursor"]) > after][:limit]
             more = page and page[-1] is not CHUNKS[-1]
-            return self._send(200, json.dumps({"chunks": page, "next": page[-1]["cursor"] if more else None}).encode())
+            return self._send(
+                200, json.dumps({"chunks": page, "next": page[-1]["cursor"] if more else None}).encode()
+            )
         if url.path.startswith("/api/v1/pipeline/chunks/"):
             if self.flaky["count"] < 2:
                 self.flaky["count"] += 1
@@ -61,8 +78,12 @@ class _Api(BaseHTTPRequestHandler):
             return self._send(200, b"\x00sealed", "application/octet-stream")
         if url.path == "/api/v1/pipeline/keys/c-1":
             wrapped = base64.urlsafe_b64encode(b"\xffwrapped-key").rstrip(b"=").decode()
-            return self._send(200, json.dumps({"contributor_id": "c-1", "key_id": "k1",
-                                               "wrapped_private_key": wrapped}).encode())
+            return self._send(
+                200,
+                json.dumps(
+                    {"contributor_id": "c-1", "key_id": "k1", "wrapped_private_key": wrapped}
+                ).encode(),
+            )
         if url.path == "/api/v1/pipeline/keys/c-gone":
             return self._send(410, b'{"error": {"code": "forgotten", "message": "forgotten"}}')
         if url.path == "/api/v1/pipeline/tombstones":

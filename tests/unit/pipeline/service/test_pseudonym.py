@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from apprentice.pipeline.service.pseudonym import Scrubber, coarse_month, contributor_pseudonym, is_internal_host
+from apprentice.pipeline.service.pseudonym import (
+    Scrubber,
+    coarse_month,
+    contributor_pseudonym,
+    is_internal_host,
+)
 
 
 def _scrubber(*texts: str) -> Scrubber:
@@ -47,7 +52,9 @@ def test_emails_are_left_to_the_redactor_not_mangled() -> None:
 
 
 def test_internal_hosts() -> None:
-    assert all(is_internal_host(h) for h in ("intranet", "localhost", "nas.local", "x.internal", "192.168.1.4"))
+    assert all(
+        is_internal_host(h) for h in ("intranet", "localhost", "nas.local", "x.internal", "192.168.1.4")
+    )
     assert not any(is_internal_host(h) for h in ("example.com", "docs.python.org"))
 
 

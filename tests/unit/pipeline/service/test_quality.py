@@ -28,8 +28,18 @@ class _Log:
         self.add(ev.MouseUp, t + 0.05, x=x, y=10, button="left")
 
     def frame(self, t: float, blob: str, pixels: str | None = None) -> None:
-        self.add(ev.Frame, t, blob=blob, trigger="refresh", monitor=0, bounds=ev.Rect(0, 0, 100, 100),
-                 width=100, height=100, format="png", pixel_hash=pixels or blob)
+        self.add(
+            ev.Frame,
+            t,
+            blob=blob,
+            trigger="refresh",
+            monitor=0,
+            bounds=ev.Rect(0, 0, 100, 100),
+            width=100,
+            height=100,
+            format="png",
+            pixel_hash=pixels or blob,
+        )
 
 
 def _episodes(log: _Log):  # type: ignore[no-untyped-def]

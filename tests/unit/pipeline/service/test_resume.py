@@ -52,10 +52,13 @@ def _rows(recorded: Recorded, data: str) -> tuple[list[tuple[str, int]], list[st
     state = open_state(f"sqlite:///{recorded.tmp / data / 'pipeline.db'}")
     from apprentice.pipeline.service.store import STATE_KEY, SealedFiles
 
-    store = SealedFiles(recorded.tmp / data / "store",
-                        load_or_create_key(recorded.tmp / "pipeline-keys", STATE_KEY))
+    store = SealedFiles(
+        recorded.tmp / data / "store", load_or_create_key(recorded.tmp / "pipeline-keys", STATE_KEY)
+    )
     key = load_or_create_key(recorded.tmp / "pipeline-keys", "dataset-ds.key")
-    version = build_version(state, store, key, recorded.tmp / data, "ds", VersionSpec(quality=QualityFilter(1)))
+    version = build_version(
+        state, store, key, recorded.tmp / data, "ds", VersionSpec(quality=QualityFilter(1))
+    )
     out = recorded.tmp / f"{data}-export"
     export_version(version.folder, key, out, purpose="model_training")
     steps = datasets.load_dataset(str(out), split="+".join(sorted(version.splits)))
@@ -75,8 +78,16 @@ def test_sigkill_mid_run_then_restart_gives_the_same_rows_once(recorded: Recorde
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]))
 
     def launch(data: str) -> subprocess.Popen[bytes]:
-        job.write_bytes(pickle.dumps((recorded.collector.source, recorded.collector.master_key_url,
-                                      str(recorded.tmp / "pipeline-keys"), str(recorded.tmp / data))))
+        job.write_bytes(
+            pickle.dumps(
+                (
+                    recorded.collector.source,
+                    recorded.collector.master_key_url,
+                    str(recorded.tmp / "pipeline-keys"),
+                    str(recorded.tmp / data),
+                )
+            )
+        )
         return subprocess.Popen([sys.executable, "-c", WORKER, str(job)], env=env)
 
     clean = launch("clean")

@@ -127,8 +127,9 @@ def test_forgetting_a_contributor_withdraws_their_episodes(recorded: Recorded) -
     assert all(e.contributor_id != alice for e in worker.state.episodes())
 
 
-def test_build_refuses_tombstoned_episodes_even_if_selected(recorded: Recorded,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_refuses_tombstoned_episodes_even_if_selected(
+    recorded: Recorded, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The state query already leaves tombstoned episodes out; this forces them in (a
     monkeypatched query) to check the second guard."""
     worker = recorded.worker()

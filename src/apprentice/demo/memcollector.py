@@ -1,4 +1,5 @@
-"""A collector stand-in for pipeline tests: real key wrapping, real sealing, memory storage.
+"""A collector stand-in for pipeline tests, benchmarks and demos: real key wrapping, real
+sealing, memory storage.
 
 Contributor keys are generated and wrapped to a real local master key (``master.pub``), and
 devices' spools are sealed into chunks by the real device uploader (``SpoolUploader``);
@@ -27,8 +28,9 @@ class _MemoryUploader:
 
     def put_chunk(self, cid: str, sealed: bytes) -> bool:
         before = len(self._source.chunks)
-        ref = self._source.add_chunk(sealed, self.identity.contributor_id, self.identity.device_id,
-                                     self.identity.key_id)
+        ref = self._source.add_chunk(
+            sealed, self.identity.contributor_id, self.identity.device_id, self.identity.key_id
+        )
         assert ref.chunk_id == cid
         return len(self._source.chunks) > before
 
@@ -45,7 +47,9 @@ class MemoryCollector:
         if contributor_id not in self._public:
             private, public = generate_key_pair()
             kid = key_id(public)
-            self.source.add_key(WrappedKey(contributor_id, kid, self._wrapper.wrap(private, contributor_id, kid)))
+            self.source.add_key(
+                WrappedKey(contributor_id, kid, self._wrapper.wrap(private, contributor_id, kid))
+            )
             self._public[contributor_id] = (kid, public)
         kid, public = self._public[contributor_id]
         return DeviceIdentity(device_id, contributor_id, kid, public, "memory://", os.urandom(32))
