@@ -148,8 +148,8 @@ def test_two_contributors_recorded_on_xvfb_to_a_clean_dataset_and_forget(
     out = tmp_path / "export-v1"
     export_version(v1.folder, key, out, purpose="model_training")
     splits = "+".join(sorted(v1.splits))
-    steps = datasets.load_dataset(str(out), split=splits)
-    episodes = datasets.load_dataset(str(out), "episodes", split=splits)
+    steps = datasets.load_dataset(str(out), split=splits, cache_dir=f"{out}-cache")
+    episodes = datasets.load_dataset(str(out), "episodes", split=splits, cache_dir=f"{out}-cache")
     assert len(set(episodes["contributor"])) == 2 and len(steps) == v1.steps
     assert any(t and "/home/<USER>/src" in t for t in steps["text"])
     rows = json.dumps([steps.to_list(), episodes.to_list()], default=str)
@@ -167,7 +167,9 @@ def test_two_contributors_recorded_on_xvfb_to_a_clean_dataset_and_forget(
     v2 = build_version(worker.state, worker.store, key, tmp_path / "pipeline", "e2e", spec)
     out2 = tmp_path / "export-v2"
     export_version(v2.folder, key, out2, purpose="model_training")
-    kept = datasets.load_dataset(str(out2), "episodes", split="+".join(sorted(v2.splits)))
+    kept = datasets.load_dataset(
+        str(out2), "episodes", split="+".join(sorted(v2.splits)), cache_dir=f"{out2}-cache"
+    )
     assert len(set(kept["contributor"])) == 1 and set(kept["contributor"]) < set(episodes["contributor"])
     bob = {e.episode_id for e in worker.state.episodes() if e.contributor_id == PEOPLE["bob"]["contributor"]}
     assert set(kept["episode_id"]) == bob

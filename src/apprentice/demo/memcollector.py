@@ -16,7 +16,7 @@ from apprentice.client import DeviceIdentity, SpoolUploader
 from apprentice.crypto import load_key_file
 from apprentice.crypto.sealed import generate_key_pair, key_id
 from apprentice.keys import create_master_key, open_master_wrapper
-from apprentice.keys.unwrap import WrappedKey
+from apprentice.keys.base import WrappedKey
 from apprentice.pipeline.service import MemoryChunkSource
 from apprentice.spool import open_layout
 

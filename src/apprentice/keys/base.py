@@ -16,12 +16,22 @@ Master keys are chosen by URL (the two halves separately)::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from apprentice.errors import ConfigError
 
 MASTER_KEYS = ("local", "awskms")
+
+
+@dataclass(frozen=True, slots=True)
+class WrappedKey:
+    """A contributor's private key as stored: wrapped under the master key (opaque bytes)."""
+
+    contributor_id: str
+    key_id: str
+    wrapped_private_key: bytes
 
 
 class MasterKeyWrapper(Protocol):

@@ -14,13 +14,12 @@ of one :class:`PipelineKeyAccess` (one pipeline run).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from apprentice.crypto import ChunkHeader, open_chunk, read_header
 from apprentice.errors import DecryptionError, MalformedChunk
-from apprentice.keys.base import MasterKeyUnwrapper, kms_client, parse_master_key_url
+from apprentice.keys.base import MasterKeyUnwrapper, WrappedKey, kms_client, parse_master_key_url
 
 __all__ = [
     "MasterKeyUnwrapper",
@@ -29,13 +28,6 @@ __all__ = [
     "WrappedKeySource",
     "open_master_unwrapper",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class WrappedKey:
-    contributor_id: str
-    key_id: str
-    wrapped_private_key: bytes
 
 
 class WrappedKeySource(Protocol):

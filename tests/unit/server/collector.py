@@ -16,7 +16,8 @@ from fastapi import FastAPI
 from apprentice.client import DeviceIdentity, Uploader, enroll
 from apprentice.crypto.sealed import generate_key_pair
 from apprentice.keys._local import LocalMasterUnwrapper, LocalMasterWrapper
-from apprentice.keys.unwrap import PipelineKeyAccess, WrappedKey
+from apprentice.keys.base import WrappedKey
+from apprentice.keys.unwrap import PipelineKeyAccess
 from apprentice.server import ServerSettings, create_app
 from apprentice.server.keys import ContributorKeys
 from apprentice.server.storage.blobs import BlobStore, open_blob_store

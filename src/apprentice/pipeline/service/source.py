@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from apprentice.errors import SourceError
-from apprentice.keys.unwrap import WrappedKey
+from apprentice.keys.base import WrappedKey
 
 PURPOSE_HEADER = "X-Apprentice-Purpose"
 PURPOSE = "processing"

@@ -61,7 +61,7 @@ def _rows(recorded: Recorded, data: str) -> tuple[list[tuple[str, int]], list[st
     )
     out = recorded.tmp / f"{data}-export"
     export_version(version.folder, key, out, purpose="model_training")
-    steps = datasets.load_dataset(str(out), split="+".join(sorted(version.splits)))
+    steps = datasets.load_dataset(str(out), split="+".join(sorted(version.splits)), cache_dir=f"{out}-cache")
     state.close()
     return sorted(zip(steps["episode_id"], steps["step_index"], strict=True)), sorted(steps["pyautogui"])
 

@@ -51,8 +51,8 @@ def test_two_contributors_become_a_pseudonymous_loadable_dataset(recorded: Recor
     out = recorded.tmp / "export"
     export_version(version.folder, key, out, purpose="model_training")
     splits = sorted(version.splits)
-    steps = datasets.load_dataset(str(out), split="+".join(splits))
-    episodes = datasets.load_dataset(str(out), "episodes", split="+".join(splits))
+    steps = datasets.load_dataset(str(out), split="+".join(splits), cache_dir=f"{out}-cache")
+    episodes = datasets.load_dataset(str(out), "episodes", split="+".join(splits), cache_dir=f"{out}-cache")
     assert len(steps) == version.steps and len(episodes) == version.episodes
     # Two pseudonymous contributors, neither named.
     pseudonyms = set(episodes["contributor"])
@@ -120,7 +120,9 @@ def test_forgetting_a_contributor_withdraws_their_episodes(recorded: Recorded) -
     _, v2 = _build(recorded, worker)
     out = recorded.tmp / "export2"
     export_version(v2.folder, key, out, purpose="model_training")
-    episodes = datasets.load_dataset(str(out), "episodes", split="+".join(sorted(v2.splits)))
+    episodes = datasets.load_dataset(
+        str(out), "episodes", split="+".join(sorted(v2.splits)), cache_dir=f"{out}-cache"
+    )
     assert len(set(episodes["contributor"])) == 1
     kept = {e.episode_id for e in worker.state.episodes() if e.contributor_id != alice}
     assert set(episodes["episode_id"]) == kept
