@@ -31,7 +31,7 @@ import httpx
 from apprentice.client.identity import DeviceIdentity, b64, unb64
 from apprentice.client.uploader import DeviceSigner
 from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk, signing_public_key
-from apprentice.server.keys._local import create_master_key
+from apprentice.keys import create_master_key
 from apprentice.server.storage.metadata import open_metadata
 
 ADMIN = "bench-admin-token"

@@ -97,3 +97,19 @@ class UploadRejected(UploadError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"collector refused the request ({status}): {message}")
         self.status = status
+
+
+class PipelineError(ApprenticeError):
+    """The processing pipeline could not do what was asked (the message says what to do)."""
+
+
+class SourceError(PipelineError):
+    """The collector's pipeline API could not be read (unreachable, refused, malformed)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class DatasetError(PipelineError):
+    """A dataset version cannot be built or exported as asked (tombstoned data, bad filter)."""

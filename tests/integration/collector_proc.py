@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from apprentice.server.keys._local import create_master_key
+from apprentice.keys import create_master_key
 from tests.contract.services import free_port
 
 ADMIN_TOKEN = "integration-admin-token"

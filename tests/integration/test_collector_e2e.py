@@ -15,7 +15,7 @@ import pytest
 from apprentice.client import SpoolUploader, Uploader, enroll, payload_events
 from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk
 from apprentice.errors import DecryptionError
-from apprentice.server.keys import PipelineKeyAccess, open_master_unwrapper
+from apprentice.keys.unwrap import PipelineKeyAccess, open_master_unwrapper
 from apprentice.server.retention import blob_key
 from apprentice.server.storage.blobs import open_blob_store
 from apprentice.server.storage.metadata import open_metadata
@@ -23,6 +23,7 @@ from tests.contract.conftest import postgres_server, s3_env, s3_server  # noqa: 
 from tests.contract.services import Postgres, S3Server
 from tests.integration.collector_proc import CollectorProcess, configure
 from tests.unit.client.test_agent import CANARY, record, spool_key
+from tests.unit.server.collector import MetadataKeys
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +81,7 @@ def test_record_enrol_upload_read_and_forget(collector: CollectorProcess, tmp_pa
     # (2) the pipeline identity (master.key, which the collector never had) reads it back
     metadata = open_metadata(collector.database_url, migrate=False)
     blobs = open_blob_store(collector.blob_url)
-    pipeline = PipelineKeyAccess(metadata, open_master_unwrapper(f"local://{collector.master_key}"))
+    pipeline = PipelineKeyAccess(MetadataKeys(metadata), open_master_unwrapper(f"local://{collector.master_key}"))
     sealed = [blobs.get(blob_key(cid)) for cid in metadata.chunk_ids(contributor_id="alice")]
     events = [e for s in sealed for e in payload_events(pipeline.open(s)[1])]
     assert sorted(events, key=lambda e: e.seq) == recorded

@@ -15,7 +15,7 @@ def init(
     folder: Path = typer.Option(..., "--dir", help="Where to create master.key (0600) and master.pub."),
 ) -> None:
     """Create the master key pair. Give master.pub to the collector, master.key to the pipeline only."""
-    from apprentice.server.keys._local import create_master_key
+    from apprentice.keys import create_master_key
 
     pub = create_master_key(folder)
     typer.echo(f"created {folder / 'master.key'} (keep it away from the collector) and {pub}")

@@ -18,6 +18,7 @@ from apprentice.cli import (
     forget_cmd,
     inspect_cmd,
     keys_cmd,
+    pipeline_cmd,
     record_cmd,
     replay_cmd,
     server_cmd,
@@ -76,6 +77,7 @@ app.command("enroll")(enroll_cmd.enroll)
 app.command("agent")(agent_cmd.agent)
 app.command("forget-me")(forget_cmd.forget_me)
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(pipeline_cmd.app, name="pipeline")
 
 
 def run() -> None:

@@ -7,8 +7,8 @@ lives here and nowhere else on the device side.
 from apprentice.client.agent import SpoolUploader, UploadStats
 from apprentice.client.enrol import enroll
 from apprentice.client.identity import DeviceIdentity, default_identity_dir, load_identity
-from apprentice.client.payload import decode_payload, payload_events, payload_frames
 from apprentice.client.uploader import DeviceSigner, Uploader
+from apprentice.spool.payload import decode_payload, payload_events, payload_frames
 
 __all__ = [
     "DeviceIdentity",

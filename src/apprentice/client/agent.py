@@ -20,12 +20,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from apprentice.client.payload import encode_payload
 from apprentice.client.uploader import Uploader
 from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk
 from apprentice.errors import CorruptRecord
 from apprentice.fileio import write_atomically
 from apprentice.spool import open_layout
+from apprentice.spool.payload import encode_payload
 from apprentice.spool.segment import read_segment
 from apprentice.spool.writer import closed_segments
 

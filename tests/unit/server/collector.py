@@ -15,9 +15,11 @@ from fastapi import FastAPI
 
 from apprentice.client import DeviceIdentity, Uploader, enroll
 from apprentice.crypto.sealed import generate_key_pair
+from apprentice.keys._local import LocalMasterUnwrapper, LocalMasterWrapper
+from apprentice.keys.base import WrappedKey
+from apprentice.keys.unwrap import PipelineKeyAccess
 from apprentice.server import ServerSettings, create_app
-from apprentice.server.keys import ContributorKeys, PipelineKeyAccess
-from apprentice.server.keys._local import LocalMasterUnwrapper, LocalMasterWrapper
+from apprentice.server.keys import ContributorKeys
 from apprentice.server.storage.blobs import BlobStore, open_blob_store
 from apprentice.server.storage.metadata import MetadataStore, open_metadata
 
@@ -94,6 +96,18 @@ class Collector:
         return Uploader(identity, client=self.http, clock=self.clock.timestamp, **options)
 
 
+class MetadataKeys:
+    """The pipeline's wrapped-key source read straight from the collector's metadata store
+    (tests only: in production the pipeline reads it over the pipeline API)."""
+
+    def __init__(self, metadata: MetadataStore) -> None:
+        self._metadata = metadata
+
+    def wrapped_key(self, contributor_id: str) -> WrappedKey | None:
+        row = self._metadata.contributor_key(contributor_id)
+        return None if row is None else WrappedKey(contributor_id, row.key_id, row.wrapped_private_key)
+
+
 def make_collector(db_url: str = "sqlite://", blob_url: str = "memory://", **settings: Any) -> Collector:
     clock = Clock()
     master_private, master_public = generate_key_pair()
@@ -105,6 +119,6 @@ def make_collector(db_url: str = "sqlite://", blob_url: str = "memory://", **set
     blobs = open_blob_store(blob_url)
     keys = ContributorKeys(metadata, LocalMasterWrapper(master_public))
     app = create_app(config, blobs, metadata, keys, clock=clock, run_purge_loop=False)
-    pipeline = PipelineKeyAccess(metadata, LocalMasterUnwrapper(master_private))
+    pipeline = PipelineKeyAccess(MetadataKeys(metadata), LocalMasterUnwrapper(master_private))
     http = httpx.Client(transport=SyncAsgiTransport(app), base_url="http://testserver")
     return Collector(app, http, metadata, blobs, keys, pipeline, clock, config)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from apprentice.crypto.sealed import generate_key_pair, key_id
-from apprentice.server.keys.base import MasterKeyWrapper
+from apprentice.keys.base import MasterKeyWrapper
 from apprentice.server.storage.metadata import ContributorKeyRow, MetadataStore
 
 

@@ -44,6 +44,11 @@ def create_master_key(folder: Path) -> Path:
 
 
 def load_wrapper(path: Path) -> LocalMasterWrapper:
+    """The collector's half. Refuses a private key file: the collector must never hold it."""
+    if path.suffix == ".key":
+        raise ConfigError(
+            f"{path} is the master private key; the collector takes only the public half (master.pub)"
+        )
     try:
         public = bytes.fromhex(path.read_text().strip())
     except FileNotFoundError:
@@ -58,6 +63,7 @@ def load_wrapper(path: Path) -> LocalMasterWrapper:
 
 
 def load_unwrapper(path: Path) -> LocalMasterUnwrapper:
+    """The pipeline identity's half; refuses the public half and any key file others can read."""
     if path.suffix == ".pub":
         raise KeyFileError(f"{path} is the public half; unwrapping needs master.key")
     return LocalMasterUnwrapper(load_key_file(path))
