@@ -19,12 +19,13 @@ import httpx
 import pytest
 
 from apprentice.client import SpoolUploader, Uploader, enroll
-from apprentice.server.keys import PipelineKeyAccess, open_master_unwrapper
+from apprentice.keys.unwrap import PipelineKeyAccess, open_master_unwrapper
 from apprentice.server.retention import blob_key
 from apprentice.server.storage.blobs import open_blob_store
 from apprentice.server.storage.metadata import open_metadata
 from tests.integration.collector_proc import configure
 from tests.unit.client.test_agent import CANARY, record, spool_key
+from tests.unit.server.collector import MetadataKeys
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +59,7 @@ def test_world_readable_data_folder_refuses_start_and_exposes_no_plaintext(tmp_p
     # The canary is typed key by key and the records are compressed, so its string alone would
     # not show a plaintext leak; every decrypted spool record (its first 32 bytes) is a needle too.
     metadata = open_metadata(proc.database_url, migrate=False)
-    pipeline = PipelineKeyAccess(metadata, open_master_unwrapper(f"local://{proc.master_key}"))
+    pipeline = PipelineKeyAccess(MetadataKeys(metadata), open_master_unwrapper(f"local://{proc.master_key}"))
     blobs = open_blob_store(proc.blob_url)
     needles = [CANARY.encode()]
     for cid in metadata.chunk_ids():

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from apprentice.server.keys._local import create_master_key
+from apprentice.keys import create_master_key
 
 FAKE_ACCESS_KEY = "AKIA" + "GUARDTEST0000000"  # assembled so no scanner flags this file
 
