@@ -83,6 +83,9 @@ class WindowInfo:
     monitor: int | None = None
     url: str | None = None
     role: str | None = None  # WM_WINDOW_ROLE on X11
+    #: True when the browser extension says the window is private (incognito) or cannot see
+    #: it; such a window is never captured, so a stored window never carries True.
+    private: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
