@@ -307,5 +307,5 @@ def _plain(value: Any) -> Any:
             if getattr(value, f.name) is not None
         }
     if isinstance(value, tuple):
-        return list(value)
+        return [_plain(item) for item in value]
     return value
