@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from apprentice.capture.browser import BrowserContext, BrowserElementSource, BrowserWindows
+from apprentice.capture.browser.channel import socket_path
+from apprentice.capture.browser.listener import BrowserListener
 from apprentice.capture.config import CaptureConfig
 from apprentice.capture.device_state import DeviceState
 from apprentice.capture.gate import CaptureGate
@@ -64,15 +67,23 @@ def record_until(
         os.environ["DISPLAY"] = display
     platform = check_recordable()
     config = config or CaptureConfig()
-    sink = open_sink(
-        out, key_file, max_total_bytes=config.max_spool_bytes,
-        flush_interval=config.flush_interval, fsync_interval=config.fsync_interval,
-    )
+    browser = BrowserContext()
+    listener = open_browser_listener(state, browser)  # before the spool: it may refuse
+    try:
+        sink = open_sink(
+            out, key_file, max_total_bytes=config.max_spool_bytes,
+            flush_interval=config.flush_interval, fsync_interval=config.fsync_interval,
+        )
+    except BaseException:
+        if listener is not None:
+            listener.close()
+        raise
     session = CaptureSession(
-        sink, open_input_source("pynput"), open_window_source("auto"),
+        sink, open_input_source("pynput"), BrowserWindows(open_window_source("auto"), browser),
         lambda: open_screen_source("mss"), gate, config, platform=platform,
         screen_redactor=open_screen_redactor(gate), state=state,
         on_state=lambda decision: _on_state(decision),
+        element_sources=[BrowserElementSource(browser)],
     )
     ended: dict[str, str] = {}
 
@@ -90,6 +101,8 @@ def record_until(
         stop_event.wait(duration)
     finally:
         session.stop()
+        if listener is not None:
+            listener.close()
         state.status_path.unlink(missing_ok=True)
     if ended.get("reason") == "exempt":
         purge_spool(out, key_file)
@@ -121,6 +134,23 @@ def purge_spool(out: Path, key_file: Path | None = None) -> None:
     (key_file or layout.key_path()).unlink(missing_ok=True)
     for path in sorted(layout.segments.glob("*.seg")):
         path.unlink()
+
+
+def open_browser_listener(state: DeviceState, context: BrowserContext) -> BrowserListener | None:
+    """Listen for the browser extension's host on ``browser.sock`` in the device folder.
+
+    Another live recorder on the same socket is an error (ConfigError); a socket that cannot
+    be made (e.g. a path too long for AF_UNIX) means no browser context, with a warning:
+    browser windows are then judged by their titles alone, as without the extension.
+    """
+    listener = BrowserListener(socket_path(state.root), context)
+    try:
+        listener.start()
+    except OSError as exc:
+        log.warning("no browser context: cannot listen on %s (%s)", listener.path, exc.strerror)
+        listener.close()
+        return None
+    return listener
 
 
 def open_screen_redactor(gate: CaptureGate) -> ScreenRedactor | None:

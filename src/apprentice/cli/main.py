@@ -10,6 +10,7 @@ import typer
 from apprentice import __version__
 from apprentice.cli import (
     agent_cmd,
+    browser_cmd,
     consent_cmd,
     control_cmd,
     dataset_cmd,
@@ -74,6 +75,9 @@ app.command("enroll")(enroll_cmd.enroll)
 app.command("agent")(agent_cmd.agent)
 app.command("forget-me")(forget_cmd.forget_me)
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(browser_cmd.app, name="browser")
+app.command("browser-host", context_settings={"allow_extra_args": True,
+                                              "ignore_unknown_options": True})(browser_cmd.host)
 
 
 def run() -> None:

@@ -72,7 +72,7 @@ class _Browser:
     state: StateReport | None = None
     state_t: int = -1
     credential: dict[int, bool] = field(default_factory=dict)
-    focus: dict[int, tuple[int, ElementReport | None]] = field(default_factory=dict)
+    focus: dict[int, tuple[int, ElementReport | None, bool]] = field(default_factory=dict)
     clicks: collections.deque[tuple[int, ClickReport]] = field(
         default_factory=lambda: collections.deque(maxlen=_MAX_CLICKS))
     used: set[int] = field(default_factory=set)  # ids of click reports already answered
@@ -123,7 +123,7 @@ class BrowserContext:
                                   if b[0] != key or b[1] in alive}
             elif isinstance(report, FocusReport):
                 browser.credential[report.window] = report.credential
-                browser.focus[report.window] = (now, report.element)
+                browser.focus[report.window] = (now, report.element, report.credential)
             elif isinstance(report, ClickReport):
                 browser.clicks.append((now, report))
                 if report.credential:
@@ -218,8 +218,9 @@ class BrowserContext:
                     return click
             return None
 
-    def focused_element(self, wid: int) -> tuple[int, int, ElementReport | None] | None:
-        """(received, last click received, element) of the focus in X window ``wid``."""
+    def focused_element(self, wid: int) -> tuple[int, int, ElementReport | None, bool] | None:
+        """(received, last click received, element, credential) of the focus in X window
+        ``wid``; received is -1 when no focus report came yet."""
         with self.cond:
             bound = self._bindings.get(wid)
             browser = None if bound is None else self._browsers.get(bound[0])
@@ -228,8 +229,8 @@ class BrowserContext:
             last_click = max((t for t, c in browser.clicks if c.window == bound[1]), default=-1)
             entry = browser.focus.get(bound[1])
             if entry is None:
-                return (-1, last_click, None)
-            return (entry[0], last_click, entry[1])
+                return (-1, last_click, None, browser.credential.get(bound[1], False))
+            return (entry[0], last_click, entry[1], entry[2])
 
     # -- internals ----------------------------------------------------------------------------
 

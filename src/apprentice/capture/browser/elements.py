@@ -5,7 +5,12 @@ window (:mod:`.context`); any other window gets ``None`` at once. A pointer quer
 (at most ``timeout_s``) for the click report whose pointer position matches the query's
 within :data:`POINT_TOLERANCE` pixels, received no earlier than :data:`EARLY_NS` before
 the input event; each report answers one query. A focus query answers with the last focus
-report, waiting for a newer one when a click came after it (the click may have moved focus).
+report, waiting (within the timeout) for a newer one when a click came after it (the click
+may have moved focus), and for :data:`FOCUS_SETTLE_S` when the report is older than the key.
+
+A focus answer whose field is a credential field carries the ``password`` state: the
+session then drops the burst's held keys and switches keystrokes off (``secure_input``)
+until the next click, focus-moving key or window change.
 
 ARIA roles are mapped to the element vocabulary of ``docs/events.md`` (``combobox`` →
 ``combo box``, a password input → ``password text``). Names are passed on as the extension
@@ -23,6 +28,9 @@ from apprentice.events import Rect, UiNode
 
 POINT_TOLERANCE = 4
 EARLY_NS = 300_000_000
+#: A focus query waits this long for a focus report still in flight (the keys are held by the
+#: typed-text guard meanwhile, so nobody waits on it).
+FOCUS_SETTLE_S = 0.05
 
 ROLE_NAMES = {
     "button": "button", "link": "link", "checkbox": "check box", "radio": "radio button",
@@ -52,9 +60,12 @@ class BrowserElementSource:
         context = self._context
         if context.binding(query.window.wid) is None:
             return None
-        deadline = time.monotonic() + max(0.0, timeout_s)
+        start = time.monotonic()
+        deadline = start + max(0.0, timeout_s)
+        settle = min(deadline, start + FOCUS_SETTLE_S)
         with context.cond:
             while True:
+                now = time.monotonic()
                 if query.target == "pointer":
                     if query.x is None or query.y is None:
                         return None
@@ -66,17 +77,19 @@ class BrowserElementSource:
                     found = context.focused_element(query.window.wid)
                     if found is None:
                         return None
-                    received, last_click, element = found
-                    if received >= last_click and received >= 0:
-                        return None if element is None else _from_element(element)
-                remaining = deadline - time.monotonic()
+                    received, last_click, element, credential = found
+                    # Newer than the last click (which may have moved focus), and either
+                    # newer than the key or given a moment for a report in flight.
+                    if received >= 0 and received >= last_click and (received >= query.t or now >= settle):
+                        return _focus_answer(element, credential)
+                remaining = deadline - now
                 if remaining <= 0:
                     break
-                context.cond.wait(remaining)
+                context.cond.wait(min(remaining, max(0.001, settle - now)) if now < settle else remaining)
         if query.target == "focus":
             found = context.focused_element(query.window.wid)
-            if found is not None and found[2] is not None:
-                return _from_element(found[2])
+            if found is not None:
+                return _focus_answer(found[2], found[3])
         return None
 
     def close(self) -> None:
@@ -90,6 +103,14 @@ def _from_click(click: ClickReport) -> ElementInfo:
         source="browser", role=info.role, name=info.name, states=info.states,
         bounds=Rect(x, y, width, height), path=info.path, tag=info.tag,
     )
+
+
+def _focus_answer(element: ElementReport | None, credential: bool) -> ElementInfo | None:
+    if element is None:
+        # A credential field in a frame whose element we were not told about: still a password.
+        return ElementInfo(source="browser", role="password text", states=frozenset({"password"})) \
+            if credential else None
+    return _from_element(element, credential=credential)
 
 
 def _from_element(element: ElementReport, *, credential: bool = False) -> ElementInfo:

@@ -14,6 +14,7 @@ tries again every few seconds. It exits when Chrome closes stdin.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -174,10 +175,8 @@ class AgentLink:
 
     def _close(self) -> None:
         if self._sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._sock.close()
-            except OSError:
-                pass
             self._sock = None
 
 
@@ -187,11 +186,8 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, path: Path, browser_pid: int,
     out_lock = threading.Lock()
 
     def query() -> None:
-        with out_lock:
-            try:
-                write_message(stdout, {"type": "query"})
-            except (OSError, ValueError):
-                pass
+        with out_lock, contextlib.suppress(OSError, ValueError):
+            write_message(stdout, {"type": "query"})
 
     link = AgentLink(path, browser_pid, query, log=log)
     try:

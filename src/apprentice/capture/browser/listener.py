@@ -120,9 +120,8 @@ class BrowserListener:
         send_lock = threading.Lock()
 
         def send(message: dict[str, Any]) -> None:
-            with send_lock:
-                with contextlib.suppress(OSError):
-                    conn.sendall(encode_line(message))
+            with send_lock, contextlib.suppress(OSError):
+                conn.sendall(encode_line(message))
 
         reader = conn.makefile("rb")
         try:

@@ -4,8 +4,8 @@
 For a window no connected browser owns it changes nothing. For a browser's window it fills
 ``WindowInfo.url`` (origin and path) from the extension's report, or marks the window
 ``private`` (incognito, or not visible to the extension), so the policy's domain rules and
-the ``private_window`` refusal apply; and it tells the session when a credential field has
-focus (``on_secure``), so keystrokes are suppressed (``secure_input``) until focus leaves it.
+the ``private_window`` refusal apply. (Credential fields reach the session through the
+element source: a focus answer with the ``password`` state switches keys off.)
 
 While the browser has not yet said which of its windows gained focus (usually a few
 milliseconds) the focused window is reported as unknown (``None``: the gate records a
@@ -29,12 +29,10 @@ class BrowserWindows:
         inner: WindowSource,
         context: BrowserContext,
         *,
-        on_secure: Callable[[bool], None] | None = None,
         pending_timeout_s: float = 0.5,
     ) -> None:
         self._inner = inner
         self._context = context
-        self.on_secure = on_secure or (lambda secure: None)
         self._timeout_ns = int(pending_timeout_s * 1e9)
         self._on_change: Callable[[WindowInfo | None], None] | None = None
         self._emit_lock = threading.RLock()  # one emission at a time, in order
@@ -42,7 +40,6 @@ class BrowserWindows:
         self._since = 0
         self._emitted: WindowInfo | None = None
         self._has_emitted = False
-        self._secure = False
         self._timer: threading.Timer | None = None
         self._stopped = False
 
@@ -99,7 +96,6 @@ class BrowserWindows:
         if self._stopped or self._on_change is None:
             return
         window = self._window
-        secure = False
         out: WindowInfo | None
         if window is None:
             out = None
@@ -114,10 +110,6 @@ class BrowserWindows:
                     out = with_view(window, View.PRIVATE)
             else:
                 out = with_view(window, view)
-                secure = isinstance(view, Known) and view.credential and not view.incognito
-        if secure != self._secure:
-            self._secure = secure
-            self.on_secure(secure)
         if not self._has_emitted or out != self._emitted:
             self._emitted, self._has_emitted = out, True
             self._on_change(out)
