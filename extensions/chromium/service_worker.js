@@ -15,6 +15,20 @@ let port = null;
 let backoffMs = FIRST_BACKOFF_MS;
 // tab id -> the frame ids whose focused element is a credential field.
 const credentialFrames = new Map();
+// tab id -> page zoom factor, kept current so a click is forwarded without waiting for it.
+const zoomByTab = new Map();
+
+async function zoomOf(tabId) {
+  if (zoomByTab.has(tabId)) return zoomByTab.get(tabId);
+  let zoom = 1;
+  try {
+    zoom = (await chrome.tabs.getZoom(tabId)) || 1;
+  } catch (_) {
+    // Unknown zoom: assume 100 %.
+  }
+  zoomByTab.set(tabId, zoom);
+  return zoom;
+}
 
 // Origin and path only: the query and fragment can hold tokens and search terms (the agent
 // strips them again; it trusts nothing it receives).
@@ -94,12 +108,7 @@ function connect() {
 }
 
 async function forwardClick(message, tab) {
-  let zoom = 1;
-  try {
-    zoom = (await chrome.tabs.getZoom(tab.id)) || 1;
-  } catch (_) {
-    // Unknown zoom: assume 100 %.
-  }
+  const zoom = await zoomOf(tab.id);
   const dpr = Number(message.dpr) || 1;
   // screenX/Y are in DIPs; screen pixels per DIP is the device scale factor = dpr / zoom.
   // The element's offset and size are CSS pixels: times dpr gives screen pixels.
@@ -142,12 +151,20 @@ chrome.runtime.onMessage.addListener((message, sender) => {
   }
 });
 
-chrome.tabs.onRemoved.addListener((tabId) => credentialFrames.delete(tabId));
+chrome.tabs.onRemoved.addListener((tabId) => {
+  credentialFrames.delete(tabId);
+  zoomByTab.delete(tabId);
+});
 chrome.tabs.onUpdated.addListener((tabId, change, tab) => {
   if (change.status === "loading") credentialFrames.delete(tabId); // a new document
+  if (change.status === "complete") zoomOf(tabId);
   if ((change.url || change.status) && tab.active) sendState();
 });
-chrome.tabs.onActivated.addListener(() => sendState());
+chrome.tabs.onZoomChange.addListener((info) => zoomByTab.set(info.tabId, info.newZoomFactor || 1));
+chrome.tabs.onActivated.addListener((info) => {
+  zoomOf(info.tabId);
+  sendState();
+});
 chrome.windows.onFocusChanged.addListener(() => sendState(), { windowTypes: WINDOW_TYPES });
 chrome.windows.onCreated.addListener(() => sendState(), { windowTypes: WINDOW_TYPES });
 chrome.windows.onRemoved.addListener(() => sendState(), { windowTypes: WINDOW_TYPES });

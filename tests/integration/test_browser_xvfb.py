@@ -40,7 +40,8 @@ PASSWORD = "Tr0ub4dor&3horse"
 CALIBRATE = """
 <script>
 addEventListener("mousemove", (e) => {
-  document.title = document.title.replace(/ @.*$/, "") + ` @${e.screenX - e.clientX},${e.screenY - e.clientY}`;
+  const at = ` @${e.screenX - e.clientX},${e.screenY - e.clientY}`;
+  document.title = document.title.replace(/ @.*$/, "") + at;
 });
 </script>
 """
@@ -242,7 +243,8 @@ def test_clicks_carry_role_and_name_and_passwords_never_reach_the_spool(
     stop = next(e for e in events if isinstance(e, ev.Control) and e.op == "stop")
     assert len(elements) >= 4, (stop.info, [(d.seq, d.x, d.y) for d in downs], elements)
     select, button = elements[downs[0].seq], elements[downs[1].seq]
-    assert (select.source, select.role, select.name, select.tag) == ("browser", "combo box", "Country", "select")
+    assert (select.source, select.role, select.name, select.tag) == (
+        "browser", "combo box", "Country", "select")
     assert (button.role, button.name, button.tag) == ("button", "Save order", "button")
     assert button.bounds is not None and button.bounds.contains(ox + 190, oy + 170)
     assert (button.bounds.width, button.bounds.height) == (300, 60)
@@ -252,8 +254,8 @@ def test_clicks_carry_role_and_name_and_passwords_never_reach_the_spool(
     typed = "".join(e.char or "" for e in events if isinstance(e, ev.KeyDown))
     assert "ok" in typed
     assert "Tr0" not in typed and "horse" not in typed and "elsewhere" not in typed
-    keys_after_pw_click = [e for e in events if isinstance(e, ev.KeyDown) and downs[2].seq < e.seq < downs[3].seq]
-    assert keys_after_pw_click == []
+    in_field = [e for e in events if isinstance(e, ev.KeyDown) and downs[2].seq < e.seq < downs[3].seq]
+    assert in_field == []
     assert "secure_input" in _gap_reasons(events)
 
     # The exported steps carry the target's role and name.
