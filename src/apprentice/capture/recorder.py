@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from apprentice.capture.a11y import open_element_source
+from apprentice.capture.base import ElementSource
 from apprentice.capture.browser import BrowserContext, BrowserElementSource, BrowserWindows
 from apprentice.capture.browser.channel import socket_path
 from apprentice.capture.browser.listener import BrowserListener
@@ -25,7 +27,7 @@ from apprentice.capture.platform import check_recordable
 from apprentice.capture.screens import open_screen_source
 from apprentice.capture.session import CaptureSession
 from apprentice.capture.window import open_window_source
-from apprentice.errors import ApprenticeError, ConfigError, ConsentError
+from apprentice.errors import ApprenticeError, CaptureError, ConfigError, ConsentError
 from apprentice.policy import load_notice, load_policy
 from apprentice.redact import RedactorConfig, build_redactor
 from apprentice.redact.image import ScreenRedactor
@@ -56,10 +58,14 @@ def record_until(
     policy_file: Path | None = None,
     state: DeviceState | None = None,
     on_started: Callable[[CaptureSession], None] | None = None,
+    accessibility: bool = True,
 ) -> Recording:
     """Record to the spool at ``out`` until the duration passes or ``stop_event`` is set.
 
     Refuses to start without a valid policy file or without consent to the current notice.
+    With ``accessibility``, each click and typing burst also records the UI element it
+    targeted (docs/accessibility.md); where no accessibility bus is running the recorder
+    warns and goes on without.
     """
     state = state or DeviceState.default()
     gate = open_gate(state, policy_file)
@@ -83,7 +89,9 @@ def record_until(
         lambda: open_screen_source("mss"), gate, config, platform=platform,
         screen_redactor=open_screen_redactor(gate), state=state,
         on_state=lambda decision: _on_state(decision),
-        element_sources=[BrowserElementSource(browser)],
+        # The browser's own answer first (web roles and names), then the platform's.
+        element_sources=[BrowserElementSource(browser),
+                         *(open_element_sources() if accessibility else ())],
     )
     ended: dict[str, str] = {}
 
@@ -151,6 +159,15 @@ def open_browser_listener(state: DeviceState, context: BrowserContext) -> Browse
         listener.close()
         return None
     return listener
+
+
+def open_element_sources() -> list[ElementSource]:
+    """This platform's accessibility backend, or none (and a warning) where it cannot start."""
+    try:
+        return [open_element_source("auto")]
+    except CaptureError as exc:
+        log.warning("recording without UI element context: %s", exc)
+        return []
 
 
 def open_screen_redactor(gate: CaptureGate) -> ScreenRedactor | None:
