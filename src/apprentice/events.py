@@ -83,6 +83,9 @@ class WindowInfo:
     monitor: int | None = None
     url: str | None = None
     role: str | None = None  # WM_WINDOW_ROLE on X11
+    #: True when the browser extension says the window is private (incognito) or cannot see
+    #: it; such a window is never captured, so a stored window never carries True.
+    private: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,5 +307,5 @@ def _plain(value: Any) -> Any:
             if getattr(value, f.name) is not None
         }
     if isinstance(value, tuple):
-        return list(value)
+        return [_plain(item) for item in value]
     return value

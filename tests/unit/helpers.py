@@ -26,7 +26,8 @@ TERMINAL = WindowInfo(wid=2, app_id="Terminal", process="term", title="shell", b
 
 
 def fake_session(spool_dir, config: CaptureConfig | None = None, window: WindowInfo | None = EDITOR,
-                 apps: tuple[str, ...] = ("Editor", "Terminal"), **sink_args: Any):  # type: ignore[no-untyped-def]
+                 apps: tuple[str, ...] = ("Editor", "Terminal"), element_sources: tuple = (),
+                 **sink_args: Any):  # type: ignore[no-untyped-def]
     sink: SpoolSink = open_sink(spool_dir, **sink_args)
     inputs, windows, screen = FakeInput(), FakeWindow(window), FakeScreen()
     gate = make_gate(list(apps))
@@ -34,5 +35,6 @@ def fake_session(spool_dir, config: CaptureConfig | None = None, window: WindowI
         sink, inputs, windows, lambda: screen, gate,
         config or CaptureConfig(refresh_interval=0.05, settle_delay=0.01),
         screen_redactor=ScreenRedactor(gate.redactor, ocr=NoTextOcr()),
+        element_sources=element_sources,
     )
     return session, inputs, windows, screen, sink

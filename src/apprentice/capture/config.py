@@ -31,6 +31,10 @@ class CaptureConfig:
     flush_interval: float = 0.2
     fsync_interval: float = 1.0
     max_spool_bytes: int = 2 * 1024 * 1024 * 1024
+    #: Accessibility (element) queries: each source's time limit per query, and how long the
+    #: typed-text guard holds a burst's keys waiting to learn whether the field is a password.
+    element_timeout: float = 0.25
+    element_wait: float = 0.6
 
     def __post_init__(self) -> None:
         if self.frame_format not in FRAME_FORMATS:
@@ -41,3 +45,5 @@ class CaptureConfig:
             raise ConfigError("frame rate must be positive and the burst at least 1")
         if not 0 < self.fsync_interval <= 1.0:
             raise ConfigError("fsync interval must be in (0, 1] seconds (the loss window)")
+        if not 0 < self.element_timeout < self.element_wait <= 2.0:
+            raise ConfigError("element timeout must be positive and below the element wait (at most 2 s)")

@@ -14,6 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from apprentice.capture.a11y import open_element_source
+from apprentice.capture.base import ElementSource
+from apprentice.capture.browser import BrowserContext, BrowserElementSource, BrowserWindows
+from apprentice.capture.browser.channel import socket_path
+from apprentice.capture.browser.listener import BrowserListener
 from apprentice.capture.config import CaptureConfig
 from apprentice.capture.device_state import DeviceState
 from apprentice.capture.gate import CaptureGate
@@ -22,7 +27,7 @@ from apprentice.capture.platform import check_recordable
 from apprentice.capture.screens import open_screen_source
 from apprentice.capture.session import CaptureSession
 from apprentice.capture.window import open_window_source
-from apprentice.errors import ApprenticeError, ConfigError, ConsentError
+from apprentice.errors import ApprenticeError, CaptureError, ConfigError, ConsentError
 from apprentice.policy import load_notice, load_policy
 from apprentice.redact import RedactorConfig, build_redactor
 from apprentice.redact.image import ScreenRedactor
@@ -53,10 +58,14 @@ def record_until(
     policy_file: Path | None = None,
     state: DeviceState | None = None,
     on_started: Callable[[CaptureSession], None] | None = None,
+    accessibility: bool = True,
 ) -> Recording:
     """Record to the spool at ``out`` until the duration passes or ``stop_event`` is set.
 
     Refuses to start without a valid policy file or without consent to the current notice.
+    With ``accessibility``, each click and typing burst also records the UI element it
+    targeted (docs/accessibility.md); where no accessibility bus is running the recorder
+    warns and goes on without.
     """
     state = state or DeviceState.default()
     gate = open_gate(state, policy_file)
@@ -64,15 +73,25 @@ def record_until(
         os.environ["DISPLAY"] = display
     platform = check_recordable()
     config = config or CaptureConfig()
-    sink = open_sink(
-        out, key_file, max_total_bytes=config.max_spool_bytes,
-        flush_interval=config.flush_interval, fsync_interval=config.fsync_interval,
-    )
+    browser = BrowserContext()
+    listener = open_browser_listener(state, browser)  # before the spool: it may refuse
+    try:
+        sink = open_sink(
+            out, key_file, max_total_bytes=config.max_spool_bytes,
+            flush_interval=config.flush_interval, fsync_interval=config.fsync_interval,
+        )
+    except BaseException:
+        if listener is not None:
+            listener.close()
+        raise
     session = CaptureSession(
-        sink, open_input_source("pynput"), open_window_source("auto"),
+        sink, open_input_source("pynput"), BrowserWindows(open_window_source("auto"), browser),
         lambda: open_screen_source("mss"), gate, config, platform=platform,
         screen_redactor=open_screen_redactor(gate), state=state,
         on_state=lambda decision: _on_state(decision),
+        # The browser's own answer first (web roles and names), then the platform's.
+        element_sources=[BrowserElementSource(browser),
+                         *(open_element_sources() if accessibility else ())],
     )
     ended: dict[str, str] = {}
 
@@ -90,6 +109,8 @@ def record_until(
         stop_event.wait(duration)
     finally:
         session.stop()
+        if listener is not None:
+            listener.close()
         state.status_path.unlink(missing_ok=True)
     if ended.get("reason") == "exempt":
         purge_spool(out, key_file)
@@ -121,6 +142,32 @@ def purge_spool(out: Path, key_file: Path | None = None) -> None:
     (key_file or layout.key_path()).unlink(missing_ok=True)
     for path in sorted(layout.segments.glob("*.seg")):
         path.unlink()
+
+
+def open_browser_listener(state: DeviceState, context: BrowserContext) -> BrowserListener | None:
+    """Listen for the browser extension's host on ``browser.sock`` in the device folder.
+
+    Another live recorder on the same socket is an error (ConfigError); a socket that cannot
+    be made (e.g. a path too long for AF_UNIX) means no browser context, with a warning:
+    browser windows are then judged by their titles alone, as without the extension.
+    """
+    listener = BrowserListener(socket_path(state.root), context)
+    try:
+        listener.start()
+    except OSError as exc:
+        log.warning("no browser context: cannot listen on %s (%s)", listener.path, exc.strerror)
+        listener.close()
+        return None
+    return listener
+
+
+def open_element_sources() -> list[ElementSource]:
+    """This platform's accessibility backend, or none (and a warning) where it cannot start."""
+    try:
+        return [open_element_source("auto")]
+    except CaptureError as exc:
+        log.warning("recording without UI element context: %s", exc)
+        return []
 
 
 def open_screen_redactor(gate: CaptureGate) -> ScreenRedactor | None:

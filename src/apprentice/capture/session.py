@@ -13,6 +13,13 @@ the once-a-second refresh takes them in order and stamps ``task_start`` (instruc
 redacted, or left out if redaction fails) and ``task_end`` controls. Commands sent before
 this session started, or while there is no consent, are dropped.
 
+UI elements: with element sources (accessibility, browser), a pointer query is queued at
+each allowed ``mouse_down`` and a focus query at the first ``key_down`` of a burst (and the
+first after a click, Tab, Enter or Esc, which may move focus). The element worker answers
+off the hook threads; a focus answer that names a password field turns on ``secure_input``
+(no keystrokes) until a click, Tab, Enter, Esc or window change, and the text guard drops
+the keys it was holding for that answer.
+
 Lifecycle: ``start()`` writes ``control/start`` with the session's single wall-clock
 anchor and the monitor geometry; ``stop()`` stops the hooks first, then the frame worker,
 writes ``control/stop`` with counts, releases held keystrokes and drains the spool.
@@ -26,16 +33,24 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from apprentice import __version__
 from apprentice import events as ev
-from apprentice.capture.base import InputSource, ScreenSource, WindowSource
+from apprentice.capture.base import (
+    ElementInfo,
+    ElementQuery,
+    ElementSource,
+    InputSource,
+    ScreenSource,
+    WindowSource,
+)
 from apprentice.capture.clock import Stamper
 from apprentice.capture.config import CaptureConfig
 from apprentice.capture.device_state import DeviceState
+from apprentice.capture.elements import ElementWorker, is_password
 from apprentice.capture.frames import FrameWorker
 from apprentice.capture.gate import CaptureGate
 from apprentice.capture.textguard import TypedTextGuard
@@ -53,6 +68,8 @@ _NO_CONSENT = frozenset({"no_consent", "exempt"})
 #: resumes); Ctrl+Alt+Shift+T starts a task (or ends the open one as a success).
 PAUSE_HOTKEY = frozenset({"ctrl", "alt", "shift"}), "p"
 TASK_HOTKEY = frozenset({"ctrl", "alt", "shift"}), "t"
+#: Keys after which keyboard focus has probably moved (the next key asks for the focus again).
+_FOCUS_MOVING_KEYS = frozenset({"tab", "enter", "esc"})
 _MODIFIER_FAMILY = {
     "ctrl": "ctrl", "ctrl_l": "ctrl", "ctrl_r": "ctrl", "alt": "alt", "alt_l": "alt",
     "alt_r": "alt", "alt_gr": "alt", "shift": "shift", "shift_l": "shift", "shift_r": "shift",
@@ -63,6 +80,7 @@ _MODIFIER_FAMILY = {
 class SessionCounts:
     by_kind: dict[str, int]
     suppressed: int = 0
+    password_late: int = 0  # password answers that came after the guard released the keys
     started_ns: int = 0
     stopped_ns: int = 0
 
@@ -83,6 +101,7 @@ class CaptureSession:
         on_state: Callable[[Decision], None] | None = None,
         state: DeviceState | None = None,
         screen_redactor: ScreenRedactor | None = None,
+        element_sources: Sequence[ElementSource] = (),
     ) -> None:
         self.config = config or CaptureConfig()
         self.session_id = secrets.token_hex(8)
@@ -96,8 +115,17 @@ class CaptureSession:
         self._state = state or DeviceState.default()  # where `apprentice task` queues commands
         self._started_wall = 0
         self._commands_lock = threading.Lock()
-        self.guard = TypedTextGuard(gate.redactor, self._release)
+        self.guard = TypedTextGuard(gate.redactor, self._release, element_wait=self.config.element_wait)
         self._stamper = Stamper(self.guard.accept, clock)
+        self.elements = ElementWorker(
+            element_sources, self._stamper.stamp, gate,
+            may_capture=lambda: self.gate.decision.capture,
+            on_focus_answer=self._focus_answered,
+            timeout_s=self.config.element_timeout,
+        )
+        self._window: ev.WindowInfo | None = None
+        self._focus_stale = True  # the next key-down asks which element has focus
+        self._secure_field = False  # a password field has focus (keys off until focus moves)
         self._screen_redactor = screen_redactor
         self.frames = FrameWorker(
             open_screen, self._stamper, self._deliver_frame, self.config,
@@ -157,6 +185,7 @@ class CaptureSession:
                 ev.Control, op="gap", reason="screenshots_unavailable", info={"stream": "frames"}
             )
         self.guard.start()
+        self.elements.start()
         self._running = True
         self._windows.start(self._on_focus)
         if self._apply(self.gate.refresh()).capture:
@@ -175,6 +204,7 @@ class CaptureSession:
         if self._refresher is not None:
             self._refresher.join(5)
         self._inputs.stop()
+        self.elements.stop()
         self.frames.stop()  # before the windows: the frame worker asks them for the stacking
         self._windows.stop()
         with self._lock:
@@ -186,6 +216,11 @@ class CaptureSession:
                 "suppressed": self.counts.suppressed,
                 "frames": _frame_summary(self.frames),
                 "redacted": dict(self.guard.redacted),
+                **({"elements": {
+                    **self.elements.stats.as_dict(),
+                    "checks_expired": self.guard.element_checks_expired,
+                    "password_late": self.counts.password_late,
+                }} if self.elements.enabled else {}),
             },
         )
         self.counts.stopped_ns = stopped.t
@@ -212,12 +247,21 @@ class CaptureSession:
         decision = self.gate.decision
         if not decision.capture and decision.reason == "idle":
             decision = self._apply(self.gate.refresh())
+        if kind == "mouse_down" and self._secure_field:
+            self._leave_secure_field()  # a click may move the focus: ask again at the next key
         if not decision.capture or (kind.startswith("key") and not decision.keys):
             self.counts.suppressed += 1
+            if kind == "key_up" and self._secure_field and fields.get("key") in _FOCUS_MOVING_KEYS:
+                self._leave_secure_field()
             return
+        ask_focus = kind == "key_down" and self.elements.enabled and self._new_burst(self._stamper.clock())
+        if ask_focus:
+            self.guard.arm_element_check()  # hold this burst's keys until the answer
         cls = ev.EVENT_TYPES[kind]
         event = self._stamper.stamp(cls, **fields)  # type: ignore[arg-type]
         self._count(kind)
+        if self.elements.enabled:
+            self._ask_element(kind, event, fields, ask_focus)
         if kind == "mouse_move":
             self.frames.cursor = (fields["x"], fields["y"])
         elif kind == "mouse_down":
@@ -240,6 +284,44 @@ class CaptureSession:
             self._last_key_ns = event.t
         elif kind == "key_up":
             self.frames.note_action(event.seq)
+
+    def _new_burst(self, now: int) -> bool:
+        last = self._last_key_ns
+        return self._focus_stale or not self._burst_open or last is None or (
+            now - last > self.config.burst_gap * 1e9
+        )
+
+    def _ask_element(self, kind: str, event: ev.Event, fields: dict[str, Any], ask_focus: bool) -> None:
+        window = self._window
+        if kind == "mouse_down":
+            self._focus_stale = True
+            if window is not None:
+                self.elements.submit(ElementQuery(event.seq, event.t, "pointer", window,
+                                                  fields["x"], fields["y"]))
+        elif ask_focus:
+            self._focus_stale = False
+            queued = window is not None and self.elements.submit(
+                ElementQuery(event.seq, event.t, "focus", window)
+            )
+            if not queued:
+                self.guard.element_answered(event.seq, password=False)
+        if kind == "key_down" and fields.get("key") in _FOCUS_MOVING_KEYS:
+            self._focus_stale = True
+
+    def _focus_answered(self, query: ElementQuery, info: ElementInfo | None) -> None:
+        """The worker learnt which element had focus for a burst (worker thread)."""
+        password = is_password(info)
+        if password:
+            self._secure_field = True
+            self._apply(self.gate.set_secure_input(True))  # before the guard: no key slips between
+        if not self.guard.element_answered(query.seq, password) and password:
+            self.counts.password_late += 1
+            log.warning("a password field was recognised after its first keys were released")
+
+    def _leave_secure_field(self) -> None:
+        self._secure_field = False
+        self._focus_stale = True
+        self._apply(self.gate.set_secure_input(False))
 
     def _count(self, kind: str) -> None:
         # Keyboard and mouse hooks call in from different threads: count under a lock.
@@ -281,6 +363,11 @@ class CaptureSession:
             return
         if window is not None and window.bounds is not None and window.monitor is None:
             window = dataclasses.replace(window, monitor=self._monitor_of(window.bounds))
+        self._window = window
+        self._focus_stale = True
+        if self._secure_field:
+            self._secure_field = False
+            self.gate.set_secure_input(False)  # a new window: the next key asks again
         decision = self._apply(self.gate.set_window(window))
         self._burst_open = False
         if decision.capture and window is not None:

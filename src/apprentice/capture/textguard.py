@@ -20,6 +20,13 @@ When is a run released?
 So the crash-loss window for keystrokes is the spool's (≤ 1 s) plus this hold (at most
 ``hold_chars`` characters or ``idle_release`` seconds) — a deliberate trade for privacy.
 If the redactor fails, the held key events are dropped and a gap recorded (fail closed).
+
+Password fields: with an accessibility backend on, the session arms an *element check* for
+the first key of a burst (:meth:`arm_element_check`). Until :meth:`element_answered` says
+whether the focused element is a password field — or ``element_wait`` seconds pass — nothing
+from that key on is released, even at a boundary. A password answer drops every held key
+event of the burst and stands one ``control``/``redacted`` event (reason ``password_field``)
+in their place.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ class TypedTextGuard:
         hold_chars: int = 64,
         idle_release: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        element_wait: float = 0.5,
     ) -> None:
         self._redactor = redactor
         self._release = release
@@ -73,6 +81,12 @@ class TypedTextGuard:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.redacted: dict[str, int] = {}
+        self._element_wait = element_wait
+        self._armed = False
+        self._checks: dict[int, float] = {}  # seq of a key awaiting its element → deadline
+        self._deferred_to: int | None = None  # a boundary flush waits for a check: up to this seq
+        #: Element checks that ran out of time (their keys were released unanswered).
+        self.element_checks_expired = 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._idle_loop, name="apprentice-textguard", daemon=True)
@@ -85,12 +99,35 @@ class TypedTextGuard:
         if self._thread is not None:
             self._thread.join(5)
         with self._cond:
+            self._checks.clear()  # stopping: nothing more will answer
+            self._deferred_to = None
             self._flush(all_of_it=True)
+
+    def arm_element_check(self) -> None:
+        """Hold the next key-down (and all after it) until its element check is answered."""
+        with self._cond:
+            self._armed = True
+
+    def element_answered(self, seq: int, password: bool) -> bool:
+        """The focused element for the key ``seq`` is known; drop the burst if a password field.
+
+        False if that check was no longer waiting (it ran out of time: keys were released)."""
+        with self._cond:
+            if self._checks.pop(seq, None) is None:
+                return False
+            if password:
+                self._drop_password_keys(seq)
+            self._after_check()
+            self._cond.notify()
+            return True
 
     def accept(self, event: ev.Event, blob: object | None = None) -> None:
         """Take one stamped event (called under the stamper's lock, in seq order)."""
         with self._cond:
             if isinstance(event, ev.KeyDown | ev.KeyUp):
+                if self._armed and isinstance(event, ev.KeyDown):
+                    self._armed = False
+                    self._checks[event.seq] = self._clock() + self._element_wait
                 self._held.append(_Held(event, blob))
                 self._on_key(event)
             elif self._held:
@@ -124,16 +161,65 @@ class TypedTextGuard:
     def _idle_loop(self) -> None:
         with self._cond:
             while not self._stopping:
-                if self._held:
-                    wait = self._last_key + self._idle_release - self._clock()
+                now = self._clock()
+                expired = [seq for seq, deadline in self._checks.items() if deadline <= now]
+                if expired:
+                    for seq in expired:
+                        del self._checks[seq]
+                    self.element_checks_expired += len(expired)
+                    self._after_check()
+                    continue
+                check_wait = min(self._checks.values()) - now if self._checks else None
+                if self._held and self._deferred_to is None:
+                    wait = self._last_key + self._idle_release - now
                     if wait <= 0:
                         self._flush(all_of_it=True)
                         continue
-                    self._cond.wait(wait)
+                    self._cond.wait(wait if check_wait is None else min(wait, check_wait))
                 else:
-                    self._cond.wait()
+                    self._cond.wait(check_wait)
 
-    def _flush(self, all_of_it: bool) -> None:
+    # -- element checks ---------------------------------------------------------------------
+
+    def _check_index(self) -> int | None:
+        """Index of the first held event that waits for an element check."""
+        if not self._checks:
+            return None
+        first = min(self._checks)
+        return next((i for i, h in enumerate(self._held) if h.event.seq >= first), None)
+
+    def _after_check(self) -> None:
+        """A check ended: carry out a boundary flush that waited for it."""
+        if self._deferred_to is not None:
+            upto, self._deferred_to = self._deferred_to, None
+            self._flush(all_of_it=True, upto=upto)
+
+    def _drop_password_keys(self, seq: int) -> None:
+        """Replace the held key events from ``seq`` up to the next check by one redaction."""
+        later = [s for s in self._checks if s > seq]
+        end = min(later) if later else None
+        kept: list[_Held] = []
+        first: ev.Event | None = None
+        keys = 0
+        at = 0
+        for held in self._held:
+            e = held.event
+            inside = e.seq >= seq and (end is None or e.seq < end)
+            if inside and isinstance(e, ev.KeyDown | ev.KeyUp):
+                if first is None:
+                    first, at = e, len(kept)
+                keys += isinstance(e, ev.KeyDown)
+                continue
+            kept.append(held)
+        if first is None:
+            return
+        kept.insert(at, _Held(ev.Control(first.seq, first.t, "redacted", "password_field", {"keys": keys}),
+                              None))
+        self._held = kept
+        self._typed = sum(1 for h in self._held if _typed_char(h.event) is not None)
+        self.redacted["password_field"] = self.redacted.get("password_field", 0) + 1
+
+    def _flush(self, all_of_it: bool, upto: int | None = None) -> None:
         if not self._held:
             return
         try:
@@ -143,8 +229,16 @@ class TypedTextGuard:
             keys = [h for h in self._held if isinstance(h.event, ev.KeyDown | ev.KeyUp)]
             drop = {id(h.event): "REDACTION_FAILED" for h in keys}
         cut = len(self._held)
+        if upto is not None:
+            cut = next((i for i, h in enumerate(self._held) if h.event.seq > upto), cut)
         if not all_of_it:
             cut = self._keep_tail_from()
+        waiting = self._check_index()
+        if waiting is not None and waiting < cut:
+            # Keys from here on wait for their element check; a boundary waits with them.
+            cut = waiting
+            if all_of_it and not self._stopping:
+                self._deferred_to = max(self._deferred_to or 0, self._held[-1].event.seq)
         released, self._held = self._held[:cut], self._held[cut:]
         self._typed = sum(1 for h in self._held if _typed_char(h.event) is not None)
         self._emit(released, drop)

@@ -10,6 +10,7 @@ import typer
 from apprentice import __version__
 from apprentice.cli import (
     agent_cmd,
+    browser_cmd,
     consent_cmd,
     control_cmd,
     dataset_cmd,
@@ -78,6 +79,9 @@ app.command("agent")(agent_cmd.agent)
 app.command("forget-me")(forget_cmd.forget_me)
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(pipeline_cmd.app, name="pipeline")
+app.add_typer(browser_cmd.app, name="browser")
+app.command("browser-host", context_settings={"allow_extra_args": True,
+                                              "ignore_unknown_options": True})(browser_cmd.host)
 
 
 def run() -> None:

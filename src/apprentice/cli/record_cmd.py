@@ -32,6 +32,11 @@ def record(
     policy: Path | None = typer.Option(
         None, "--policy", help="Capture policy YAML (default ~/.config/apprentice/policy.yaml)."
     ),
+    accessibility: bool = typer.Option(
+        True, "--accessibility/--no-accessibility",
+        help="Record the UI element each click or typing burst targeted (AT-SPI on Linux); "
+        "password fields then block keystrokes. See docs/accessibility.md.",
+    ),
 ) -> None:
     """Record keyboard, mouse, window context and pre-/post-action screenshots.
 
@@ -53,7 +58,7 @@ def record(
     console.print(f"[bold red]●[/] recording to {out} — press Ctrl-C to stop")
     result = record_until(
         out, duration=duration, stop_event=stop, config=config, key_file=key_file,
-        display=display, policy_file=policy,
+        display=display, policy_file=policy, accessibility=accessibility,
     )
     console.print(
         f"[green]stopped[/]: {result.events} events, {result.frames_stored} screenshots, "

@@ -12,9 +12,10 @@ refusal wins:
     5. idle            no input for the policy's idle time
     6. outside_hours   the policy's schedule says this is not work time
     7. no_window       no focused window is known
-    8. denylisted:*    built-in denylist, then the policy's additions (deny wins)
-    9. not_allowlisted default-deny: nothing matched the allowlist
-   10. secure_input    allowed, but a password/secure field has focus: no keystrokes
+    8. private_window  the browser says the window is private (incognito), or cannot see it
+    9. denylisted:*    built-in denylist, then the policy's additions (deny wins)
+   10. not_allowlisted default-deny: nothing matched the allowlist
+   11. secure_input    allowed, but a password/secure field has focus: no keystrokes
 
 A reason is one of the fixed codes in :data:`REASONS` and never contains window content,
 so it may be written into a ``gap`` event. This module does no I/O and reads no clock:
@@ -33,7 +34,7 @@ from apprentice.policy.rules import Policy
 REASONS = frozenset(
     {
         "allowed", "exempt", "no_consent", "locked", "paused", "idle", "outside_hours",
-        "no_window", "not_allowlisted", "secure_input", "denylisted:policy",
+        "no_window", "private_window", "not_allowlisted", "secure_input", "denylisted:policy",
         *(f"denylisted:{category}" for category, _ in DENYLIST),
     }
 )
@@ -90,6 +91,8 @@ def decide(window: WindowInfo | None, now: datetime, state: CaptureState) -> Dec
         return _refuse("outside_hours")
     if window is None:
         return _refuse("no_window")
+    if window.private:
+        return _refuse("private_window")
     for category, rules in DENYLIST:
         if rules.matches(window):
             return _refuse(f"denylisted:{category}")

@@ -69,6 +69,12 @@ def test_when_everything_is_in_order_then_capture_with_keys():
         (WindowInfo(1, app_id="firefox", url="https://news.org/"), MONDAY_NOON, STATE,
          "not_allowlisted"),
         (WindowInfo(1, app_id="firefox"), MONDAY_NOON, STATE, "not_allowlisted"),
+        # The browser extension says the window is private: refused even on an allowed domain,
+        # and before the denylist (so the reason names it).
+        (
+            WindowInfo(1, app_id="code", url="https://example.com/", private=True),
+            MONDAY_NOON, STATE, "private_window",
+        ),
     ],
 )
 def test_when_a_rule_refuses_then_nothing_is_captured(window, now, state, reason):
