@@ -10,6 +10,7 @@ import typer
 from apprentice import __version__
 from apprentice.cli import (
     agent_cmd,
+    audit_cmd,
     browser_cmd,
     consent_cmd,
     control_cmd,
@@ -82,6 +83,7 @@ app.add_typer(pipeline_cmd.app, name="pipeline")
 app.add_typer(browser_cmd.app, name="browser")
 app.command("browser-host", context_settings={"allow_extra_args": True,
                                               "ignore_unknown_options": True})(browser_cmd.host)
+app.add_typer(audit_cmd.app, name="audit")
 
 
 def run() -> None:
