@@ -8,6 +8,7 @@ authorisation policy exists; see docs/exposure-guard.md.)
 
 from __future__ import annotations
 
+import shutil
 import ssl
 import struct
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from apprentice.authz.loader import POLICY_FOLDER
 from apprentice.client import SpoolUploader, Uploader, enroll
 from apprentice.keys.unwrap import PipelineKeyAccess, open_master_unwrapper
 from apprentice.server.retention import blob_key
@@ -25,7 +27,7 @@ from apprentice.server.storage.blobs import open_blob_store
 from apprentice.server.storage.metadata import open_metadata
 from tests.integration.collector_proc import configure
 from tests.unit.client.test_agent import CANARY, record, spool_key
-from tests.unit.server.collector import MetadataKeys
+from tests.unit.server.collector import MetadataKeys, raw_grant
 
 pytestmark = pytest.mark.e2e
 
@@ -63,11 +65,18 @@ def test_world_readable_data_folder_refuses_start_and_exposes_no_plaintext(tmp_p
     blobs = open_blob_store(proc.blob_url)
     needles = [CANARY.encode()]
     for cid in metadata.chunk_ids():
-        needles += [record[:32] for record in _records(pipeline.open(blobs.get(blob_key(cid)))[1])]
+        sealed = blobs.get(blob_key(cid), grant=raw_grant(cid))
+        needles += [record[:32] for record in _records(pipeline.open(sealed)[1])]
     metadata.close()
     assert len(needles) > 2 and all(len(n) == 32 for n in needles[1:])
 
+    # The drill: the whole data folder world-readable, and a policy that permits anyone anything.
     subprocess.run(["chmod", "-R", "o+r", str(data)], check=True)
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICY_FOLDER, policies)
+    (policies / "oops.cedar").write_text("permit (principal, action, resource);\n")
+    with proc.config.open("a") as config:
+        config.write(f'authz_policy_dir = "{policies}"\n')
     done = subprocess.run([sys.executable, "-m", "apprentice", "server", "--config", str(proc.config)],
                           env=proc.env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 3, done.stderr
@@ -76,6 +85,8 @@ def test_world_readable_data_folder_refuses_start_and_exposes_no_plaintext(tmp_p
                and f"fix: chmod -R go-rwx {data}/chunks" in line for line in refusals), done.stderr
     assert any(line.startswith(f"refusing to start: database folder {data} is accessible to other users")
                for line in refusals), done.stderr
+    assert any(line.startswith(f"refusing to start: authorisation policy ({policies})")
+               and "oops.cedar" in line for line in refusals), done.stderr
 
     files = [path for path in data.rglob("*") if path.is_file()]
     assert any(path.suffix == ".blob" for path in files)

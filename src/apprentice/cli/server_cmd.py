@@ -43,25 +43,26 @@ def server(
 
     Example: apprentice server --config /etc/apprentice/collector.toml
     """
+    # Everything the collector and its account commands create (SQLite files, blob folders)
+    # is for this user only.
+    os.umask(0o077)
     if ctx.invoked_subcommand is not None:
         ctx.obj = config
         return
     try:
         import uvicorn
 
+        from apprentice.audit import AuditLog
         from apprentice.server import create_app, load_settings
         from apprentice.server.accounts import ensure_first_privacy_officer
-        from apprentice.server.audit_sink import MemoryAuditSink
         from apprentice.server.exposure import check_collector
         from apprentice.server.keys import ContributorKeys, open_master_wrapper
         from apprentice.server.logs import configure_logging
         from apprentice.server.storage.blobs import open_blob_store
-        from apprentice.server.storage.metadata import open_metadata
+        from apprentice.server.storage.metadata import SqlAuditStore, open_metadata
     except ImportError as exc:
         raise _missing_extra(exc) from None
     settings = load_settings(config)
-    # everything the collector creates (SQLite files, blob folders) is for its own user only
-    os.umask(0o077)
     problems = [p for result in check_collector(settings, config) for p in result.problems]
     for problem in sorted(problems, key=lambda p: p.severity != "warn"):
         typer.echo(problem.line(), err=True)
@@ -76,8 +77,8 @@ def server(
     configure_logging(logging.INFO)
     blobs = open_blob_store(settings.blob_url)
     keys = ContributorKeys(metadata, open_master_wrapper(settings.master_key_url))
-    # Until the tamper-evident audit log is wired in, decisions are kept in a bounded buffer.
-    app_ = create_app(settings, blobs, metadata, keys, audit=MemoryAuditSink(maxlen=100_000))
+    audit = AuditLog(SqlAuditStore(metadata.engine))  # tamper-evident, in the collector's database
+    app_ = create_app(settings, blobs, metadata, keys, audit=audit)
     tls = ({"ssl_certfile": str(settings.tls_cert_file), "ssl_keyfile": str(settings.tls_key_file)}
            if settings.tls_cert_file and settings.tls_key_file else {})
     uvicorn.run(app_, host=settings.host, port=settings.port, log_config=None, access_log=False, **tls)

@@ -62,8 +62,9 @@ def create_app(
     policies (loading them raises PolicyLoadError if they are too broad or invalid).
     """
     api = CollectorApi(metadata, blobs, keys, max_token_ttl_s=settings.enrolment_token_max_ttl_s)
+    authorizer = authorizer or Authorizer(folder=settings.authz_policy_dir, clock=clock)
     app_state = AppState(settings=settings, api=api, metrics=metrics or Metrics(), clock=clock,
-                         authorizer=authorizer or Authorizer(clock=clock), audit=audit)
+                         authorizer=authorizer, audit=audit)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -10,7 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from apprentice.guard import Bucket, CheckFn, CheckResult, DataPath, Deployment, KeyFile, check_results
+from apprentice.authz import policy_problems
+from apprentice.guard import (
+    Bucket,
+    CheckFn,
+    CheckResult,
+    DataPath,
+    Deployment,
+    KeyFile,
+    Problem,
+    check_results,
+)
+from apprentice.paths import audit_key_file
 from apprentice.server.settings import ServerSettings
 
 _SQLITE_SIDECARS = ("", "-wal", "-shm", "-journal")
@@ -44,6 +55,9 @@ def deployment_for(settings: ServerSettings, config_path: Path | None = None) ->
         data.extend(DataPath(database.with_name(database.name + suffix), "database file", recursive=False)
                     for suffix in _SQLITE_SIDECARS)
     keys = [KeyFile(settings.tls_key_file, "TLS private key")] if settings.tls_key_file else []
+    audit_key = settings.audit_key_file or audit_key_file()
+    if audit_key.exists():
+        keys.append(KeyFile(audit_key, "audit signing key"))
     foreign = []
     master = urlsplit(settings.master_key_url)
     if master.scheme == "local" and master.path.endswith(".pub"):
@@ -66,9 +80,20 @@ def deployment_for(settings: ServerSettings, config_path: Path | None = None) ->
 
 
 def extra_checks(settings: ServerSettings) -> tuple[CheckFn, ...]:
-    """Checks owned by other parts of the collector (the lead wires the authorisation
-    policy's wildcard check here: a ``Deployment -> list[Problem]`` closure over ``settings``)."""
-    return ()
+    """Checks owned by other parts of the collector: the authorisation policies."""
+
+    def check_authorization_policy(_deployment: Deployment) -> list[Problem]:
+        """authorisation policies grant nothing to a wildcard principal"""
+        folder = settings.authz_policy_dir
+        where = str(folder) if folder is not None else "the shipped policies"
+        return [
+            Problem("authorization_policy", "refuse", f"authorisation policy ({where}): {problem}",
+                    "remove the rule or give it a principal type, action, resource type and purpose "
+                    "(docs/authorization.md)")
+            for problem in policy_problems(folder)
+        ]
+
+    return (check_authorization_policy,)
 
 
 def check_collector(settings: ServerSettings, config_path: Path | None = None) -> list[CheckResult]:

@@ -55,6 +55,10 @@ class ServerSettings(BaseModel):
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     debug: bool = False
+    # Cedar policy folder; None = the policies shipped with apprentice (docs/authorization.md).
+    authz_policy_dir: Path | None = None
+    # Ed25519 key that signs audit checkpoints; None = apprentice.paths.audit_key_file().
+    audit_key_file: Path | None = None
     allowed_bucket_principals: tuple[str, ...] = ()
 
     @field_validator("allowed_bucket_principals", mode="before")
