@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -32,9 +33,9 @@ from apprentice.client.identity import DeviceIdentity, b64, unb64
 from apprentice.client.uploader import DeviceSigner
 from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk, signing_public_key
 from apprentice.server.keys._local import create_master_key
-from apprentice.server.storage.metadata import open_metadata
+from apprentice.server.storage.metadata import AccountRow, open_metadata
 
-ADMIN = "bench-admin-token"
+ADMIN = "apa_bench-privacy-officer"
 
 
 def raw_disk_mb_s(folder: Path, total: int) -> float:
@@ -60,9 +61,12 @@ def start_collector(root: Path, port: int, inflight: int) -> subprocess.Popen[by
     config.write_text("\n".join([
         "[server]", f"port = {port}", f'database_url = "sqlite:///{root}/data/collector.db"',
         f'blob_url = "file://{root}/data/chunks"', f'master_key_url = "local://{pub}"',
-        f'admin_token_sha256 = "{hashlib.sha256(ADMIN.encode()).hexdigest()}"',
         f"max_inflight_uploads = {inflight}",
     ]) + "\n")
+    metadata = open_metadata(f"sqlite:///{root}/data/collector.db")
+    row = AccountRow("acc-" + "0" * 32, "privacy_officer", None, datetime.now(UTC), False)
+    metadata.add_account(row, hashlib.sha256(ADMIN.encode()).hexdigest())
+    metadata.close()
     with open(root / "collector.log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "apprentice", "server", "--config", str(config)],
                                 stdout=subprocess.DEVNULL, stderr=log)
@@ -76,7 +80,7 @@ def start_collector(root: Path, port: int, inflight: int) -> subprocess.Popen[by
 
 
 async def enrol_devices(url: str, n: int) -> list[DeviceIdentity]:
-    admin = {"Authorization": f"Bearer {ADMIN}"}
+    admin = {"Authorization": f"Bearer {ADMIN}", "X-Apprentice-Purpose": "governance"}
     limits = httpx.Limits(max_connections=32)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
         async def one(i: int) -> DeviceIdentity:

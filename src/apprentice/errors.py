@@ -4,7 +4,8 @@ and never contain captured content or key material.
     ApprenticeError
     ├── ConfigError            bad settings, unknown backend, unsupported platform
     │   ├── UnsupportedPlatform   e.g. a Wayland session, which cannot be recorded safely
-    │   └── PolicyError           a capture policy file that must not be used (file:line: fix)
+    │   ├── PolicyError           a capture policy file that must not be used (file:line: fix)
+    │   └── PolicyLoadError       authorisation policies that must not be used (file: policy: why)
     ├── ConsentError           no valid consent to the current notice; capture stays off
     ├── KeyFileError           a key is missing, malformed, or readable by others
     ├── DecryptionError        wrong key or tampered ciphertext (no detail, on purpose)
@@ -41,6 +42,15 @@ class PolicyError(ConfigError):
         self.source = source
         self.line = line
         self.what = what
+
+
+class PolicyLoadError(ConfigError):
+    """The Cedar authorisation policies cannot be used (unparsable, invalid against the schema,
+    or too broad, e.g. a permit for every principal). The service must not start with them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("authorisation policies refused: " + "; ".join(problems))
+        self.problems = problems
 
 
 class ConsentError(ApprenticeError):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from apprentice.authz.grant import AccessGrant, GrantError
 from apprentice.errors import ConfigError
 from apprentice.server.storage.blobs import BLOB_STORES, BlobNotFound, BlobStore, open_blob_store
 from tests.contract.services import S3Server
+from tests.unit.server.collector import raw_grant
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 @pytest.fixture(params=sorted(BLOB_STORES))
@@ -26,18 +31,18 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]
 
 def test_put_then_get_returns_the_same_bytes(store: BlobStore) -> None:
     store.put("chunks/ab/abcd", b"\x00sealed\xff" * 1000)
-    assert store.get("chunks/ab/abcd") == b"\x00sealed\xff" * 1000
+    assert store.get("chunks/ab/abcd", grant=raw_grant("chunks/ab/abcd")) == b"\x00sealed\xff" * 1000
 
 
 def test_put_again_is_idempotent(store: BlobStore) -> None:
     store.put("k1", b"same")
     store.put("k1", b"same")
-    assert store.get("k1") == b"same" and list(store.keys()) == ["k1"]
+    assert store.get("k1", grant=raw_grant("k1")) == b"same" and list(store.keys()) == ["k1"]
 
 
 def test_missing_key_raises_blob_not_found(store: BlobStore) -> None:
     with pytest.raises(BlobNotFound):
-        store.get("nothing/here")
+        store.get("nothing/here", grant=raw_grant("nothing/here"))
 
 
 def test_delete_removes_and_tolerates_missing(store: BlobStore) -> None:
@@ -45,7 +50,7 @@ def test_delete_removes_and_tolerates_missing(store: BlobStore) -> None:
     store.delete("a/1")
     store.delete("a/1")
     with pytest.raises(BlobNotFound):
-        store.get("a/1")
+        store.get("a/1", grant=raw_grant("a/1"))
 
 
 def test_keys_lists_by_prefix(store: BlobStore) -> None:
@@ -55,9 +60,21 @@ def test_keys_lists_by_prefix(store: BlobStore) -> None:
     assert sorted(store.keys()) == ["chunks/aa/1", "chunks/ab/2", "other/3"]
 
 
+def test_a_read_without_a_grant_for_that_chunk_is_refused(store: BlobStore) -> None:
+    """Promise 4: the storage layer itself refuses a raw read that carries no allow decision."""
+    store.put("chunks/ab/abcd", b"sealed")
+    with pytest.raises(GrantError):
+        store.get("chunks/ab/abcd", grant=None)  # type: ignore[arg-type]
+    with pytest.raises(GrantError):
+        store.get("chunks/ab/abcd", grant=raw_grant("other"))
+    with pytest.raises(GrantError):  # and a grant cannot be made up outside the authoriser
+        AccessGrant(object(), "abcd", "account:acc-x", "processing", NOW)
+    assert store.get("chunks/ab/abcd", grant=raw_grant("abcd")) == b"sealed"
+
+
 def test_empty_blob_round_trips(store: BlobStore) -> None:
     store.put("empty", b"")
-    assert store.get("empty") == b""
+    assert store.get("empty", grant=raw_grant("empty")) == b""
 
 
 @pytest.mark.parametrize("key", ["", "../escape", "a//b", "a/./b", "/abs", "sp ace", "a/..", "ü"])

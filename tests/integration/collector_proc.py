@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -16,8 +15,6 @@ import httpx
 from apprentice.server.keys._local import create_master_key
 from tests.contract.services import free_port
 
-ADMIN_TOKEN = "integration-admin-token"
-
 
 @dataclass
 class CollectorProcess:
@@ -28,7 +25,20 @@ class CollectorProcess:
     blob_url: str
     env: dict[str, str]
     log: Path
+    admin_token: str = ""
     proc: subprocess.Popen[bytes] | None = None
+
+    def create_account(self, role: str, contributor: str | None = None) -> str:
+        """``apprentice server accounts create`` against this collector's database; the token."""
+        command = [sys.executable, "-m", "apprentice", "server", "accounts", "create", "--role", role,
+                   "--config", str(self.config)]
+        if contributor is not None:
+            command += ["--contributor", contributor]
+        done = subprocess.run(command, env=self.env, capture_output=True, check=False, timeout=60)
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        token = done.stdout.decode().strip()
+        assert token.startswith("apa_") and token not in done.stderr.decode()
+        return token
 
     def start(self) -> None:
         with open(self.log, "ab") as log:
@@ -60,7 +70,8 @@ class CollectorProcess:
 
     def issue_token(self, contributor: str) -> str:
         reply = httpx.post(self.url + "/api/v1/admin/enrolment-tokens", timeout=10,
-                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                           headers={"Authorization": f"Bearer {self.admin_token}",
+                                    "X-Apprentice-Purpose": "governance"},
                            json={"contributor_id": contributor, "ttl_s": 600})
         assert reply.status_code == 201, reply.text
         token: str = reply.json()["token"]
@@ -75,11 +86,12 @@ def configure(tmp: Path, database_url: str, blob_url: str, extra_env: dict[str, 
     lines = [
         "[server]", 'host = "127.0.0.1"', f"port = {port}", f'database_url = "{database_url}"',
         f'blob_url = "{blob_url}"', f'master_key_url = "local://{pub}"',
-        f'admin_token_sha256 = "{hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest()}"',
     ] + [f"{k} = {v!r}" for k, v in settings.items()]
     config = tmp / "collector.toml"
     config.write_text("\n".join(lines) + "\n")
     env = {k: v for k, v in os.environ.items()}
     env.update(extra_env or {})
-    return CollectorProcess(f"http://127.0.0.1:{port}", config, keys / "master.key", database_url,
-                            blob_url, env, tmp / "collector.log")
+    collector = CollectorProcess(f"http://127.0.0.1:{port}", config, keys / "master.key", database_url,
+                                 blob_url, env, tmp / "collector.log")
+    collector.admin_token = collector.create_account("privacy_officer")
+    return collector

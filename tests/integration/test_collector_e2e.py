@@ -23,6 +23,7 @@ from tests.contract.conftest import postgres_server, s3_env, s3_server  # noqa: 
 from tests.contract.services import Postgres, S3Server
 from tests.integration.collector_proc import CollectorProcess, configure
 from tests.unit.client.test_agent import CANARY, record, spool_key
+from tests.unit.server.collector import raw_grant
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +61,7 @@ def _every_stored_byte(proc: CollectorProcess, tmp_path: Path) -> Iterator[bytes
                     yield repr(row).encode()
     blobs = open_blob_store(proc.blob_url)
     for key in blobs.keys():  # noqa: SIM118 (a BlobStore method, not a dict)
-        yield key.encode() + blobs.get(key)
+        yield key.encode() + blobs.get(key, grant=raw_grant(key))
 
 
 def test_record_enrol_upload_read_and_forget(collector: CollectorProcess, tmp_path: Path) -> None:
@@ -81,7 +82,8 @@ def test_record_enrol_upload_read_and_forget(collector: CollectorProcess, tmp_pa
     metadata = open_metadata(collector.database_url, migrate=False)
     blobs = open_blob_store(collector.blob_url)
     pipeline = PipelineKeyAccess(metadata, open_master_unwrapper(f"local://{collector.master_key}"))
-    sealed = [blobs.get(blob_key(cid)) for cid in metadata.chunk_ids(contributor_id="alice")]
+    alice = metadata.chunk_ids(contributor_id="alice")
+    sealed = [blobs.get(blob_key(cid), grant=raw_grant(cid)) for cid in alice]
     events = [e for s in sealed for e in payload_events(pipeline.open(s)[1])]
     assert sorted(events, key=lambda e: e.seq) == recorded
 
@@ -133,6 +135,6 @@ def test_kill_9_during_uploads_stores_every_chunk_exactly_once(tmp_path: Path) -
     assert sorted(metadata.chunk_ids()) == sorted(chunk_id(s) for s in chunks)
     assert sorted(blobs.keys()) == sorted(blob_key(chunk_id(s)) for s in chunks)
     for sealed in chunks:
-        assert blobs.get(blob_key(chunk_id(sealed))) == sealed
+        assert blobs.get(blob_key(chunk_id(sealed)), grant=raw_grant(chunk_id(sealed))) == sealed
     metadata.close()
     proc.stop()

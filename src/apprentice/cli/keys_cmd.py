@@ -1,4 +1,8 @@
-"""``apprentice keys …``: the master key, enrolment tokens, device revocation (privacy officer)."""
+"""``apprentice keys …``: the master key, enrolment tokens, device revocation (privacy officer).
+
+The collector calls need a privacy officer's API token in ``APPRENTICE_ADMIN_TOKEN`` (created
+with ``apprentice server accounts create --role privacy_officer``); they are sent with the
+purpose ``governance``."""
 
 from __future__ import annotations
 
@@ -27,8 +31,12 @@ def _admin_client(server: str):  # type: ignore[no-untyped-def]
 
     token = os.environ.get("APPRENTICE_ADMIN_TOKEN")
     if not token:
-        raise typer.BadParameter("set APPRENTICE_ADMIN_TOKEN to the admin token")
-    return httpx.Client(base_url=server, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        raise typer.BadParameter(
+            "set APPRENTICE_ADMIN_TOKEN to a privacy officer's API token "
+            "(apprentice server accounts create --role privacy_officer)"
+        )
+    headers = {"Authorization": f"Bearer {token}", "X-Apprentice-Purpose": "governance"}
+    return httpx.Client(base_url=server, headers=headers, timeout=30)
 
 
 def _check(response) -> dict:  # type: ignore[no-untyped-def,type-arg]

@@ -1,9 +1,12 @@
-"""``apprentice server``: the collector API under uvicorn, after the exposure guard passes."""
+"""``apprentice server``: the collector API under uvicorn (after the exposure guard passes), and
+``apprentice server accounts`` to create the bearer-token accounts that call it
+(docs/authorization.md)."""
 
 from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -11,11 +14,24 @@ import typer
 #: exit status when the exposure guard refuses (distinct from 2, a bad config or argument)
 EXIT_REFUSED = 3
 
+app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
+accounts = typer.Typer(help="Accounts that call the collector with a bearer token.", no_args_is_help=True)
+app.add_typer(accounts, name="accounts")
 
+_ROLES_HELP = "contributor, privacy_officer, ml_engineer, operator or pipeline."
+_CONFIG_HELP = "Collector settings (TOML); APPRENTICE_SERVER_* variables override."
+
+
+def _missing_extra(exc: ImportError) -> typer.BadParameter:
+    return typer.BadParameter(
+        f"the collector needs the server extra ({exc.name} is missing): pip install 'apprentice[server]'"
+    )
+
+
+@app.callback()
 def server(
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="Collector settings (TOML); APPRENTICE_SERVER_* variables override."
-    ),
+    ctx: typer.Context,
+    config: Path | None = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
 ) -> None:
     """Run the collector: enrolment, signed uploads of sealed chunks, retention.
 
@@ -23,21 +39,26 @@ def server(
     exposure checks (as `apprentice doctor` does) and refuses to start, naming every problem
     and its fix, if this deployment would expose data.
 
+    On the first start with no privacy-officer account, one is created and its token is printed once.
+
     Example: apprentice server --config /etc/apprentice/collector.toml
     """
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = config
+        return
     try:
         import uvicorn
 
         from apprentice.server import create_app, load_settings
+        from apprentice.server.accounts import ensure_first_privacy_officer
+        from apprentice.server.audit_sink import MemoryAuditSink
         from apprentice.server.exposure import check_collector
         from apprentice.server.keys import ContributorKeys, open_master_wrapper
         from apprentice.server.logs import configure_logging
         from apprentice.server.storage.blobs import open_blob_store
         from apprentice.server.storage.metadata import open_metadata
     except ImportError as exc:
-        raise typer.BadParameter(
-            f"the collector needs the server extra ({exc.name} is missing): pip install 'apprentice[server]'"
-        ) from None
+        raise _missing_extra(exc) from None
     settings = load_settings(config)
     # everything the collector creates (SQLite files, blob folders) is for its own user only
     os.umask(0o077)
@@ -46,11 +67,46 @@ def server(
         typer.echo(problem.line(), err=True)
     if any(p.severity == "refuse" for p in problems):
         raise typer.Exit(EXIT_REFUSED)
-    configure_logging(logging.INFO)
     metadata = open_metadata(settings.database_url)
+    token = ensure_first_privacy_officer(metadata, datetime.now(UTC))
+    if token is not None:
+        # Printed, never logged: this is the only copy (the database keeps its SHA-256).
+        typer.echo("created the first privacy-officer account; its API token (shown once):", err=True)
+        typer.echo(token, err=True)
+    configure_logging(logging.INFO)
     blobs = open_blob_store(settings.blob_url)
     keys = ContributorKeys(metadata, open_master_wrapper(settings.master_key_url))
-    app = create_app(settings, blobs, metadata, keys)
+    # Until the tamper-evident audit log is wired in, decisions are kept in a bounded buffer.
+    app_ = create_app(settings, blobs, metadata, keys, audit=MemoryAuditSink(maxlen=100_000))
     tls = ({"ssl_certfile": str(settings.tls_cert_file), "ssl_keyfile": str(settings.tls_key_file)}
            if settings.tls_cert_file and settings.tls_key_file else {})
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False, **tls)
+    uvicorn.run(app_, host=settings.host, port=settings.port, log_config=None, access_log=False, **tls)
+
+
+@accounts.command("create")
+def create(
+    ctx: typer.Context,
+    role: str = typer.Option(..., "--role", help=_ROLES_HELP),
+    contributor: str | None = typer.Option(None, "--contributor", help="Contributor id (contributors only)."),
+    config: Path | None = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
+) -> None:
+    """Create an account and print its API token once (only its SHA-256 is stored).
+
+    Example: apprentice server accounts create --role pipeline --config /etc/apprentice/collector.toml
+    """
+    try:
+        from apprentice.server import load_settings
+        from apprentice.server.accounts import create_account
+        from apprentice.server.storage.metadata import open_metadata
+    except ImportError as exc:
+        raise _missing_extra(exc) from None
+    settings = load_settings(config or ctx.obj)
+    metadata = open_metadata(settings.database_url)
+    try:
+        row, token = create_account(metadata, role, datetime.now(UTC), contributor)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    finally:
+        metadata.close()
+    typer.echo(token)
+    typer.echo(f"created {row.id} ({row.role}); the token above is shown once", err=True)

@@ -1,9 +1,11 @@
-"""The collector HTTP app: ``create_app(settings, blobs, metadata, keys)`` -> FastAPI.
+"""The collector HTTP app: ``create_app(settings, blobs, metadata, keys, audit=...)`` -> FastAPI.
 
 The collector accepts sealed chunks from enrolled devices and stores them; it can never
 read them (it is given the contributor-key *wrapper* only, see ``keys/base.py``). Every
 error is a JSON ``{"error": {"code", "message"}}`` with a 4xx status that says what was
 wrong without echoing what was sent; anything unexpected is a bare 500 with no detail.
+Every route is authorised by the Cedar policies (``deps.authorize``) and every decision goes
+to the audit sink.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from apprentice import __version__
+from apprentice.authz import Authorizer
 from apprentice.server.api import CollectorApi
+from apprentice.server.audit_sink import AuditSink
 from apprentice.server.deps import AppState
 from apprentice.server.keys import ContributorKeys
 from apprentice.server.metrics import Metrics
 from apprentice.server.problems import ApiError
-from apprentice.server.routes import admin, chunks, device, enrolment, health
+from apprentice.server.routes import admin, chunks, contributors, device, enrolment, health, me, pipeline
 from apprentice.server.settings import ServerSettings
 from apprentice.server.storage.blobs import BlobStore
 from apprentice.server.storage.metadata import MetadataStore
@@ -46,13 +50,20 @@ def create_app(
     metadata: MetadataStore,
     keys: ContributorKeys,
     *,
+    audit: AuditSink,
+    authorizer: Authorizer | None = None,
     clock: Callable[[], datetime] = _utcnow,
     metrics: Metrics | None = None,
     run_purge_loop: bool = True,
 ) -> FastAPI:
-    """Build the collector app from its collaborators (tests pass memory stores)."""
+    """Build the collector app from its collaborators (tests pass memory stores).
+
+    ``audit`` receives every authorisation decision; ``authorizer`` defaults to the shipped
+    policies (loading them raises PolicyLoadError if they are too broad or invalid).
+    """
     api = CollectorApi(metadata, blobs, keys, max_token_ttl_s=settings.enrolment_token_max_ttl_s)
-    app_state = AppState(settings=settings, api=api, metrics=metrics or Metrics(), clock=clock)
+    app_state = AppState(settings=settings, api=api, metrics=metrics or Metrics(), clock=clock,
+                         authorizer=authorizer or Authorizer(clock=clock), audit=audit)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -70,7 +81,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.apprentice = app_state
-    for router in (health.router, enrolment.router, device.router, chunks.router, admin.router):
+    for router in (health.router, enrolment.router, device.router, chunks.router, admin.router, me.router,
+                   contributors.router, pipeline.router):
         app.include_router(router)
     _install_error_handlers(app)
     _install_access_log(app, app_state)
@@ -98,7 +110,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else "error"
         return _error(exc.status_code, code, message, getattr(exc, "headers", None))
 

@@ -1,4 +1,5 @@
-"""Who is calling: signed device requests, and the privacy officer's admin credential.
+"""Who is calling, for a device: signed device requests (accounts use bearer tokens, see
+``accounts.py``; both are resolved by ``deps.authorize``).
 
 A device request is accepted only when, in this order: (1) the signature headers are
 present and well-formed; (2) the timestamp is inside the replay window; (3) the device is
@@ -12,15 +13,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from apprentice.crypto import request_message, verify
 from apprentice.errors import VerificationError
-from apprentice.server.problems import ApiError, unauthorized
+from apprentice.server.problems import unauthorized
 from apprentice.server.storage.metadata import DeviceRow, MetadataStore
 
 DEVICE_HEADER = "x-apprentice-device"
@@ -73,13 +72,3 @@ def authenticate_device(
     if not metadata.remember_nonce(device_id, nonce, expires):
         raise unauthorized("replayed request (nonce already used)")
     return device
-
-
-def check_admin(authorization: str | None, token_sha256: str | None) -> None:
-    """Accept ``Authorization: Bearer <token>`` whose SHA-256 matches the configured hash."""
-    if token_sha256 is None:
-        raise ApiError(401, "unauthorized", "the admin API is disabled (no admin_token_sha256 configured)")
-    scheme, _, token = (authorization or "").partition(" ")
-    digest = hashlib.sha256(token.strip().encode("utf-8", "replace")).hexdigest()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(digest, token_sha256):
-        raise unauthorized("missing or wrong admin credential")

@@ -1,26 +1,40 @@
-"""FastAPI glue shared by the routes: the app's collaborators, bounded bodies, and the two
-ways to authenticate (a signed device request, the admin bearer credential)."""
+"""FastAPI glue shared by the routes: the app's collaborators, bounded bodies, and the one
+way in: :func:`authorize`, the dependency every route declares.
+
+``authorize(action, resource_type, ...)`` works out who is calling (a bearer account, a
+signed device request, or nobody), the purpose (``X-Apprentice-Purpose``), and the resource
+(its owner from the path or the caller), asks the Cedar policies, records the decision in the
+audit sink, and refuses: 401 when an anonymous caller is denied, 403 naming the missing
+permission when anyone else is. Routes receive an :class:`Access` describing the caller.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from apprentice.authz import PURPOSES, ROLES, AccessGrant, Authorizer, Decision, Principal, Resource
+from apprentice.server.accounts import TOKEN_PREFIX, token_sha256
 from apprentice.server.api import CollectorApi
-from apprentice.server.auth import authenticate_device, check_admin
+from apprentice.server.audit_sink import AuditSink
+from apprentice.server.auth import DEVICE_HEADER, NONCE_HEADER, SIGNATURE_HEADER, authenticate_device
 from apprentice.server.metrics import Metrics
 from apprentice.server.problems import ApiError
 from apprentice.server.settings import ServerSettings
-from apprentice.server.storage.metadata import DeviceRow
+from apprentice.server.storage.metadata import AccountRow, DeviceRow
 
 SMALL_BODY = 64 * 1024
+PURPOSE_HEADER = "x-apprentice-purpose"
+ANONYMOUS = Principal("Anonymous", "anonymous")
+
+Owner = Literal["none", "self", "path", "chunk"]
 
 
 @dataclass
@@ -29,6 +43,8 @@ class AppState:
     api: CollectorApi
     metrics: Metrics
     clock: Callable[[], datetime]
+    authorizer: Authorizer
+    audit: AuditSink
     inflight: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -84,14 +100,159 @@ def signature_headers(
         None, description="base64url Ed25519 signature of the canonical request (docs/collector.md)."
     ),
 ) -> None:
-    """Documents the signed-request headers in the OpenAPI document; checked in authenticate()."""
+    """Documents the signed-request headers in the OpenAPI document; checked in authorize()."""
 
 
-_bearer = HTTPBearer(auto_error=False, description="The privacy officer's admin token.")
+_bearer = HTTPBearer(auto_error=False, description="An account's API token (apa_…); docs/authorization.md.")
 
 
-def require_admin(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> None:
-    header = f"Bearer {credentials.credentials}" if credentials else None
-    check_admin(header, state(request).settings.admin_token_sha256)
+@dataclass
+class Access:
+    """The caller of one request, as the authorize dependency established it."""
+
+    principal: Principal
+    purpose: str
+    decision: Decision | None
+    account: AccountRow | None = None
+    device_row: DeviceRow | None = None
+    body: bytes = b""
+    _complete: Callable[[bytes], Awaitable[Access]] | None = field(default=None, repr=False)
+
+    @property
+    def grant(self) -> AccessGrant:
+        """The grant a raw read hands to the blob store (only after an allow for it)."""
+        if self.decision is None or self.decision.grant is None:
+            raise ApiError(403, "forbidden", "this request carries no grant to read raw chunks")
+        return self.decision.grant
+
+    @property
+    def contributor(self) -> str | None:
+        return self.principal.contributor
+
+    async def device(self, body: bytes) -> DeviceRow:
+        """For a route that reads a large body first (uploads): authenticate the signed
+        request over ``body`` and decide now. Otherwise the device is already known."""
+        if self.device_row is not None:
+            return self.device_row
+        if self._complete is None:
+            raise ApiError(401, "unauthorized", "this route needs a signed device request",
+                           {"WWW-Authenticate": "Apprentice-Signature"})
+        done = await self._complete(body)
+        assert done.device_row is not None
+        self.principal, self.decision, self.device_row = done.principal, done.decision, done.device_row
+        return done.device_row
+
+
+def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_param: str | None = None,
+              implied_purpose: str | None = None, defer_device_body: bool = False) -> Any:
+    """The dependency every route declares (see the module docstring).
+
+    ``owner`` says whose the resource is: ``none`` (nobody's), ``self`` (the caller's own
+    contributor), ``path`` (the contributor id in path parameter ``id_param``) or ``chunk``
+    (the contributor of the chunk in ``id_param``). ``implied_purpose`` applies to anonymous
+    callers without a purpose header (devices imply ``collection``). ``defer_device_body``:
+    the route reads the body itself and calls :meth:`Access.device` with it.
+    """
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        x_apprentice_purpose: Annotated[str | None, Header(
+            description=f"Why this request is made: one of {', '.join(PURPOSES)}. "
+                        "Devices may omit it (collection).")] = None,
+    ) -> Access:
+        st = state(request)
+        header_purpose = x_apprentice_purpose
+        signed = any(h in request.headers for h in (DEVICE_HEADER, NONCE_HEADER, SIGNATURE_HEADER))
+        if credentials is not None or request.headers.get("authorization"):
+            if signed:
+                await _deny_anonymous(st, action, resource_type, header_purpose,
+                                      "send a bearer token or a device signature, not both")
+            account = await _account(st, credentials)
+            if account is None:
+                await _deny_anonymous(st, action, resource_type, header_purpose,
+                                      "unknown or disabled API token")
+            assert account is not None
+            principal = Principal(ROLES[account.role], account.id, account.subject)
+            access = Access(principal, _purpose(header_purpose, None), None, account=account)
+            return await _decide(request, access, action, resource_type, owner, id_param)
+        if signed:
+            purpose = _purpose(header_purpose, "collection")
+
+            async def complete(body: bytes) -> Access:
+                try:
+                    device = await authenticate(request, body)
+                except ApiError:
+                    await record(st, ANONYMOUS, action, Resource(resource_type), None, purpose, "deny")
+                    raise
+                principal = Principal("Device", device.id, device.contributor_id)
+                access = Access(principal, purpose, None, device_row=device, body=body)
+                return await _decide(request, access, action, resource_type, owner, id_param)
+
+            if defer_device_body:
+                return Access(ANONYMOUS, purpose, None, _complete=complete)
+            return await complete(await read_body(request, SMALL_BODY))
+        access = Access(ANONYMOUS, _purpose(header_purpose, implied_purpose), None)
+        return await _decide(request, access, action, resource_type, owner, id_param)
+
+    dependency.__apprentice_authorize__ = (action, resource_type)  # type: ignore[attr-defined]
+    return Depends(dependency)
+
+
+def _purpose(header: str | None, implied: str | None) -> str:
+    if header is None:
+        return implied or "none"
+    return header if header in PURPOSES else "invalid"
+
+
+async def _account(st: AppState, credentials: HTTPAuthorizationCredentials | None) -> AccountRow | None:
+    token = credentials.credentials if credentials is not None else ""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
+        return None
+    account = await run_in_threadpool(st.api.metadata.account_by_token, token_sha256(token))
+    return None if account is None or account.disabled or account.role not in ROLES else account
+
+
+async def _decide(request: Request, access: Access, action: str, resource_type: str, owner: Owner,
+                  id_param: str | None) -> Access:
+    st = state(request)
+    path_value = str(request.path_params.get(id_param, "")) if id_param else ""
+    owner_id: str | None = None
+    if owner == "self":
+        owner_id = access.principal.contributor
+    elif owner == "path":
+        owner_id = path_value or None
+    elif owner == "chunk" and path_value:
+        row = await run_in_threadpool(st.api.metadata.chunk, path_value) if len(path_value) == 64 else None
+        owner_id = row.contributor_id if row is not None else None
+    resource_id = path_value or (owner_id if owner == "self" and owner_id else "*")
+    resource = Resource(resource_type, resource_id[:128], owner_id)
+    decision = st.authorizer.decide(access.principal, action, resource, access.purpose)
+    await record(st, access.principal, action, resource, owner_id, access.purpose, decision.word)
+    access.decision = decision
+    if decision.allowed:
+        return access
+    if access.principal.type == "Anonymous":
+        raise _unauthenticated("credentials required: a bearer API token or a signed device request")
+    hint = "; send X-Apprentice-Purpose" if access.purpose in ("none", "invalid") else ""
+    raise ApiError(403, "forbidden", f"forbidden: {decision.missing_permission}{hint}")
+
+
+async def _deny_anonymous(st: AppState, action: str, resource_type: str, header: str | None,
+                          why: str) -> None:
+    await record(st, ANONYMOUS, action, Resource(resource_type), None, _purpose(header, None), "deny")
+    raise _unauthenticated(why)
+
+
+def _unauthenticated(message: str) -> ApiError:
+    return ApiError(401, "unauthorized", message, {"WWW-Authenticate": "Bearer, Apprentice-Signature"})
+
+
+async def record(st: AppState, principal: Principal, action: str, resource: Resource,
+                 subject: str | None, purpose: str, decision: str) -> None:
+    """One audit record per decision (allow or deny); never content. In a worker thread: a
+    durable sink writes to disk or a database."""
+    await run_in_threadpool(
+        st.audit.record, actor=principal.actor, role=principal.type, action=action, resource=str(resource),
+        subject=subject, purpose=purpose, decision=decision, at=st.clock(),
+    )

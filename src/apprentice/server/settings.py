@@ -9,7 +9,6 @@ message naming the key; nothing silently falls back to a default.
     database_url = "sqlite:////var/lib/apprentice/collector.db"
     blob_url = "file:///var/lib/apprentice/chunks"
     master_key_url = "local:///etc/apprentice/master.pub"
-    admin_token_sha256 = "…"                   # sha256 hex of the privacy officer's token
     max_chunk_bytes = 67108864
     max_inflight_uploads = 64
     replay_window_s = 300
@@ -45,7 +44,6 @@ class ServerSettings(BaseModel):
     database_url: str = "sqlite:///apprentice-collector.db"
     blob_url: str = "file:///var/lib/apprentice/chunks"
     master_key_url: str
-    admin_token_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     max_chunk_bytes: int = Field(64 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     max_inflight_uploads: int = Field(64, ge=1)
     retry_after_s: int = Field(1, ge=1, le=3600)
@@ -82,6 +80,11 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
         unknown = set(document) - {"server"}
         if unknown:
             raise ConfigError(f"{path}: unknown sections {sorted(unknown)}; only [server] is read")
+    if "admin_token_sha256" in values:
+        raise ConfigError(
+            f"{path}: admin_token_sha256 is gone: the privacy officer now has an account. Remove the key "
+            "and run: apprentice server accounts create --role privacy_officer --config FILE"
+        )
     env = os.environ if environ is None else environ
     for name in ServerSettings.model_fields:
         raw = env.get(_ENV_PREFIX + name.upper())

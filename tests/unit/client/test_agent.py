@@ -14,7 +14,7 @@ from apprentice.server.retention import blob_key
 from apprentice.spool import open_layout, open_spool
 from apprentice.spool.writer import list_segments
 from tests.unit.helpers import fake_session
-from tests.unit.server.collector import Collector
+from tests.unit.server.collector import Collector, raw_grant
 
 CANARY = "canary-7f3a-do-not-leak"
 SCRIPT = [("key_down", {"key": c, "vk": ord(c), "char": c}) for c in CANARY] + [
@@ -44,7 +44,7 @@ def test_uploaded_chunks_decrypt_to_exactly_the_recorded_events(collector: Colle
     assert list_segments(spool / "segments") == [] and list((spool / "outbox").iterdir()) == []
     events = []
     for cid in collector.metadata.chunk_ids(contributor_id="alice"):
-        sealed = collector.blobs.get(blob_key(cid))
+        sealed = collector.blobs.get(blob_key(cid), grant=raw_grant(cid))
         assert CANARY.encode() not in sealed
         header, payload = collector.pipeline.open(sealed)
         assert header.contributor == "alice"
@@ -105,5 +105,6 @@ def test_a_damaged_outbox_entry_is_discarded_and_resealed(collector: Collector, 
     uploader.run_once()
     events = []
     for cid in collector.metadata.chunk_ids():
-        events += payload_events(collector.pipeline.open(collector.blobs.get(blob_key(cid)))[1])
+        sealed = collector.blobs.get(blob_key(cid), grant=raw_grant(cid))
+        events += payload_events(collector.pipeline.open(sealed)[1])
     assert sorted(events, key=lambda e: e.seq) == recorded

@@ -1,9 +1,9 @@
-"""Builders for collector tests: an app on memory/SQLite stores, an injected clock, the
-admin token, enrolled devices. Shared by tests/unit/{server,client} and the integration tests."""
+"""Builders for collector tests: an app on memory/SQLite stores, an injected clock, a
+privacy-officer account, enrolled devices, grants for reading raw blobs. Shared by
+tests/unit/{server,client}, the contract and the integration tests."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,17 +13,40 @@ import anyio.from_thread
 import httpx
 from fastapi import FastAPI
 
+from apprentice.authz import AccessGrant, Authorizer, Principal, Resource
 from apprentice.client import DeviceIdentity, Uploader, enroll
 from apprentice.crypto.sealed import generate_key_pair
 from apprentice.server import ServerSettings, create_app
+from apprentice.server.accounts import token_sha256
+from apprentice.server.audit_sink import MemoryAuditSink
 from apprentice.server.keys import ContributorKeys, PipelineKeyAccess
 from apprentice.server.keys._local import LocalMasterUnwrapper, LocalMasterWrapper
 from apprentice.server.storage.blobs import BlobStore, open_blob_store
-from apprentice.server.storage.metadata import MetadataStore, open_metadata
+from apprentice.server.storage.metadata import AccountRow, MetadataStore, open_metadata
 
-ADMIN_TOKEN = "test-admin-token"
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+ADMIN_TOKEN = "apa_test-privacy-officer"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", "X-Apprentice-Purpose": "governance"}
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+_AUTHORIZER = Authorizer()
+
+
+def raw_grant(key_or_chunk_id: str) -> AccessGrant:
+    """A grant to read one raw blob, obtained the only way there is: an allow decision for the
+    pipeline identity (tests read blobs directly to check what the collector stored)."""
+    chunk_id = key_or_chunk_id.rsplit("/", 1)[-1]
+    decision = _AUTHORIZER.decide(Principal("Pipeline", "acc-tests"), "read", Resource("RawChunk", chunk_id),
+                                  "processing")
+    assert decision.grant is not None
+    return decision.grant
+
+
+def add_account(metadata: MetadataStore, role: str, contributor: str | None = None,
+                token: str | None = None) -> dict[str, str]:
+    """Create an account with a known token; return its Authorization header."""
+    token = token or f"apa_test-{role}-{contributor or 'x'}"
+    account_id = "acc-" + token_sha256(token)[:32]
+    metadata.add_account(AccountRow(account_id, role, contributor, START, False), token_sha256(token))
+    return {"Authorization": f"Bearer {token}"}
 
 
 class SyncAsgiTransport(httpx.BaseTransport):
@@ -71,6 +94,7 @@ class Collector:
     pipeline: PipelineKeyAccess
     clock: Clock
     settings: ServerSettings
+    audit: MemoryAuditSink
     sleeps: list[float] = field(default_factory=list)
 
     def close(self) -> None:
@@ -98,13 +122,14 @@ def make_collector(db_url: str = "sqlite://", blob_url: str = "memory://", **set
     clock = Clock()
     master_private, master_public = generate_key_pair()
     config = ServerSettings(
-        master_key_url="local:///unused", admin_token_sha256=hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest(),
-        database_url=db_url, blob_url=blob_url, **settings,
+        master_key_url="local:///unused", database_url=db_url, blob_url=blob_url, **settings,
     )
     metadata = open_metadata(db_url)
+    add_account(metadata, "privacy_officer", token=ADMIN_TOKEN)
     blobs = open_blob_store(blob_url)
     keys = ContributorKeys(metadata, LocalMasterWrapper(master_public))
-    app = create_app(config, blobs, metadata, keys, clock=clock, run_purge_loop=False)
+    audit = MemoryAuditSink()
+    app = create_app(config, blobs, metadata, keys, audit=audit, clock=clock, run_purge_loop=False)
     pipeline = PipelineKeyAccess(metadata, LocalMasterUnwrapper(master_private))
     http = httpx.Client(transport=SyncAsgiTransport(app), base_url="http://testserver")
-    return Collector(app, http, metadata, blobs, keys, pipeline, clock, config)
+    return Collector(app, http, metadata, blobs, keys, pipeline, clock, config, audit)

@@ -9,7 +9,8 @@ import pytest
 
 from apprentice.client import enroll, load_identity
 from apprentice.errors import ConfigError, UploadRejected
-from tests.unit.server.collector import ADMIN, Collector
+from apprentice.server.accounts import token_sha256
+from tests.unit.server.collector import ADMIN, ADMIN_TOKEN, Collector
 
 
 def test_enrolment_creates_a_private_device_key_and_identity(collector: Collector, tmp_path: Path) -> None:
@@ -89,11 +90,13 @@ def test_the_same_device_key_cannot_enrol_twice(collector: Collector, tmp_path: 
     assert reply.status_code == 409
 
 
-def test_admin_api_is_disabled_without_a_configured_credential(collector: Collector) -> None:
+def test_a_disabled_or_unknown_account_token_is_refused(collector: Collector) -> None:
     c = collector
-    c.app.state.apprentice.settings = c.settings.model_copy(update={"admin_token_sha256": None})
-    reply = c.http.post("/api/v1/admin/enrolment-tokens", headers=ADMIN, json={"contributor_id": "a"})
-    assert reply.status_code == 401 and "disabled" in reply.json()["error"]["message"]
+    account = c.metadata.account_by_token(token_sha256(ADMIN_TOKEN))
+    assert account is not None and c.metadata.disable_account(account.id)
+    for headers in (ADMIN, {**ADMIN, "Authorization": "Bearer apa_not-a-known-token"}):
+        reply = c.http.post("/api/v1/admin/enrolment-tokens", headers=headers, json={"contributor_id": "a"})
+        assert reply.status_code == 401 and "unknown or disabled" in reply.json()["error"]["message"]
 
 
 def test_revoking_an_unknown_device_is_404(collector: Collector) -> None:

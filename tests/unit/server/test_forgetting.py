@@ -10,7 +10,7 @@ import pytest
 from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk
 from apprentice.errors import DecryptionError, UploadRejected
 from apprentice.server.retention import blob_key, purge_expired
-from tests.unit.server.collector import ADMIN, Collector
+from tests.unit.server.collector import ADMIN, Collector, raw_grant
 
 
 def _upload(c: Collector, folder: Path, contributor: str = "alice", n: int = 3) -> list[str]:
@@ -28,7 +28,7 @@ def _upload(c: Collector, folder: Path, contributor: str = "alice", n: int = 3) 
 def test_forget_me_shreds_the_key_deletes_blobs_and_leaves_a_tombstone(collector: Collector,
                                                                        tmp_path: Path) -> None:
     ids = _upload(collector, tmp_path / "a")
-    sealed = collector.blobs.get(blob_key(ids[0]))
+    sealed = collector.blobs.get(blob_key(ids[0]), grant=raw_grant(ids[0]))
     assert collector.pipeline.open(sealed)[1] == b"event 0"
     identity_dir = tmp_path / "a"
     from apprentice.client import load_identity
@@ -50,7 +50,8 @@ def test_forgetting_leaves_other_contributors_alone(collector: Collector, tmp_pa
     bob = _upload(collector, tmp_path / "b", "bob")
     reply = collector.http.post("/api/v1/admin/contributors/alice/forget", headers=ADMIN)
     assert reply.status_code == 200 and reply.json()["chunks_deleted"] == 3
-    assert collector.pipeline.open(collector.blobs.get(blob_key(bob[0])))[1] == b"event 0"
+    sealed_bob = collector.blobs.get(blob_key(bob[0]), grant=raw_grant(bob[0]))
+    assert collector.pipeline.open(sealed_bob)[1] == b"event 0"
     again = collector.http.post("/api/v1/admin/contributors/alice/forget", headers=ADMIN)
     assert again.status_code == 200  # idempotent: finishes an interrupted run
 

@@ -12,7 +12,7 @@ from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk
 from apprentice.errors import ConfigError
 from apprentice.server import load_settings
 from apprentice.server.logs import JsonFormatter
-from tests.unit.server.collector import Collector
+from tests.unit.server.collector import Collector, add_account
 
 
 def test_health_reports_the_database(collector: Collector) -> None:
@@ -25,7 +25,9 @@ def test_metrics_count_uploads_without_ids(collector: Collector, tmp_path: Path)
     sealed = seal_chunk(b"x", identity.contributor_public_key,
                         ChunkHeader("alice", identity.device_id, identity.key_id, "o:1"))
     collector.uploader(identity).put_chunk(chunk_id(sealed), sealed)
-    text = collector.http.get("/metrics").text
+    assert collector.http.get("/metrics").status_code == 401  # operators only
+    operator = {**add_account(collector.metadata, "operator"), "X-Apprentice-Purpose": "operations"}
+    text = collector.http.get("/metrics", headers=operator).text
     assert 'apprentice_chunks_total{outcome="stored"} 1.0' in text
     assert "alice" not in text and identity.device_id not in text
 

@@ -10,7 +10,7 @@ import pytest
 from apprentice.client.identity import DeviceIdentity
 from apprentice.crypto import ChunkHeader, chunk_id, request_message, seal_chunk, sign
 from apprentice.crypto.signing import new_nonce
-from tests.unit.server.collector import ADMIN, Collector
+from tests.unit.server.collector import ADMIN, Collector, raw_grant
 
 
 def _sealed(identity: DeviceIdentity, payload: bytes = b"canary-secret", **header: str) -> bytes:
@@ -61,7 +61,7 @@ def test_a_chunk_is_stored_once_however_often_it_is_sent(
 def test_stored_bytes_are_the_ciphertext_only(collector: Collector, device: DeviceIdentity) -> None:
     _put(collector, device, _sealed(device, b"canary-secret" * 50))
     for key in collector.blobs.keys():  # noqa: SIM118 (a BlobStore method)
-        assert b"canary-secret" not in collector.blobs.get(key)
+        assert b"canary-secret" not in collector.blobs.get(key, grant=raw_grant(key))
         assert "alice" not in key  # blob names say nothing about their owner
 
 
@@ -178,13 +178,19 @@ def test_oversized_body_is_413(collector_factory, tmp_path: Path) -> None:  # ty
 
 
 def test_invalid_chunk_id_in_the_path_is_422(collector: Collector, device: DeviceIdentity) -> None:
-    reply = collector.http.put("/api/v1/chunks/NOT-A-HASH", content=b"x")
+    # Authentication comes first: an anonymous caller learns nothing about validation.
+    assert collector.http.put("/api/v1/chunks/NOT-A-HASH", content=b"x").status_code == 401
+    reply = _put(collector, device, b"x", cid="NOT-A-HASH")
     assert reply.status_code == 422
 
 
 def test_missing_signature_headers_are_401(collector: Collector, device: DeviceIdentity) -> None:
     body = _sealed(device)
-    reply = collector.http.put(f"/api/v1/chunks/{chunk_id(body)}", content=body)
+    path = f"/api/v1/chunks/{chunk_id(body)}"
+    reply = collector.http.put(path, content=body)
+    assert reply.status_code == 401 and "signed device request" in reply.json()["error"]["message"]
+    partial = {"X-Apprentice-Device": device.device_id}
+    reply = collector.http.put(path, content=body, headers=partial)
     assert reply.status_code == 401 and "malformed request signature" in reply.json()["error"]["message"]
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from apprentice.server.deps import SMALL_BODY, authenticate, read_body, signature_headers, state
+from apprentice.server.deps import Access, authorize, read_body, signature_headers, state
 from apprentice.server.problems import ApiError
 from apprentice.server.routes.models import ChunkReceipt, ErrorBody
 
@@ -24,7 +26,11 @@ _ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 409, 413, 422,
 
 @router.put("/{chunk_id}", response_model=ChunkReceipt, status_code=201, openapi_extra=_SEALED_BODY,
             responses={200: {"model": ChunkReceipt}, **_ERRORS})
-async def put_chunk(request: Request, chunk_id: str = ChunkId) -> Response:
+async def put_chunk(
+    access: Annotated[Access, authorize("upload", "RawChunk", owner="self", id_param="chunk_id",
+                                        defer_device_body=True)],
+    request: Request, chunk_id: str = ChunkId,
+) -> Response:
     """Store a sealed chunk (application/octet-stream). 201 when new, 200 when already stored."""
     st = state(request)
     if st.inflight >= st.settings.max_inflight_uploads:
@@ -35,7 +41,7 @@ async def put_chunk(request: Request, chunk_id: str = ChunkId) -> Response:
     st.metrics.inflight.inc()
     try:
         body = await read_body(request, st.settings.max_chunk_bytes)
-        device = await authenticate(request, body)
+        device = await access.device(body)
         created = await run_in_threadpool(st.api.store_chunk, device, chunk_id, body, st.clock())
     except ApiError as exc:
         st.metrics.chunks.labels(outcome=exc.code).inc()
@@ -51,10 +57,13 @@ async def put_chunk(request: Request, chunk_id: str = ChunkId) -> Response:
 
 
 @router.get("/{chunk_id}", response_model=ChunkReceipt,
-            responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}})
-async def get_chunk(request: Request, chunk_id: str = ChunkId) -> ChunkReceipt:
+            responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
+async def get_chunk(
+    access: Annotated[Access, authorize("read_status", "RawChunk", owner="self", id_param="chunk_id")],
+    request: Request, chunk_id: str = ChunkId,
+) -> ChunkReceipt:
     """Whether one of this contributor's chunks is stored (to resume after a crash)."""
-    device = await authenticate(request, await read_body(request, SMALL_BODY))
+    device = await access.device(b"")
     if not await run_in_threadpool(state(request).api.chunk_stored, device, chunk_id):
         raise ApiError(404, "not_found", "no such chunk")
     return ChunkReceipt(chunk_id=chunk_id, stored=True, created=False)

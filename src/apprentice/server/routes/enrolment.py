@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from apprentice.server.deps import state
+from apprentice.server.deps import Access, authorize, state
 from apprentice.server.problems import ApiError
 from apprentice.server.routes.models import EnrolRequest, EnrolResponse, ErrorBody
 
@@ -17,9 +18,12 @@ router = APIRouter(prefix="/api/v1", tags=["devices"])
 
 @router.post(
     "/enrolments", status_code=201, response_model=EnrolResponse,
-    responses={401: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses={code: {"model": ErrorBody} for code in (401, 403, 409, 422)},
 )
-async def enrol(body: EnrolRequest, request: Request) -> EnrolResponse:
+async def enrol(
+    _access: Annotated[Access, authorize("enrol", "Device", implied_purpose="collection")],
+    body: EnrolRequest, request: Request,
+) -> EnrolResponse:
     """Exchange a one-time enrolment token for a device id and the contributor public key."""
     try:
         public = base64.urlsafe_b64decode(body.device_public_key.encode("ascii") + b"==")

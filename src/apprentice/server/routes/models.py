@@ -66,3 +66,78 @@ class PurgeResponse(BaseModel):
 class HealthResponse(BaseModel):
     status: str
     database: str
+
+
+class DeviceSummary(BaseModel):
+    device_id: str
+    enrolled_at: datetime
+    revoked_at: datetime | None
+
+
+class ContributorRecordResponse(BaseModel):
+    """What the privacy officer (or the contributor) sees about a contributor: metadata, no
+    activity figures."""
+
+    contributor_id: str
+    created_at: datetime
+    key_present: bool
+    forgotten_at: datetime | None
+    devices: list[DeviceSummary]
+
+
+class ActivitySummary(BaseModel):
+    chunks: int
+    bytes: int
+    last_received_at: datetime | None
+
+
+class MeResponse(BaseModel):
+    """A contributor about themselves: their record and their own upload figures."""
+
+    account_id: str
+    contributor_id: str
+    record: ContributorRecordResponse | None
+    activity: ActivitySummary
+
+
+class ChunkMeta(BaseModel):
+    chunk_id: str
+    device_id: str
+    size: int
+    received_at: datetime
+    cursor: str
+
+
+class ChunkMetaPage(BaseModel):
+    chunks: list[ChunkMeta]
+    next: str | None
+
+
+class PipelineChunk(BaseModel):
+    chunk_id: str
+    contributor_id: str
+    device_id: str
+    key_id: str
+    size: int
+    received_at: datetime
+    cursor: str
+
+
+class PipelineChunkPage(BaseModel):
+    chunks: list[PipelineChunk]
+    next: str | None
+
+
+class PipelineKey(BaseModel):
+    contributor_id: str
+    key_id: str
+    wrapped_private_key: str = Field(description="base64url, no padding; only the pipeline can unwrap it")
+
+
+class TombstoneEntry(BaseModel):
+    contributor_id: str
+    forgotten_at: datetime
+
+
+class TombstoneList(BaseModel):
+    tombstones: list[TombstoneEntry]

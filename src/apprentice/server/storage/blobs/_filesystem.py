@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from apprentice.authz import AccessGrant, check_grant
 from apprentice.errors import ConfigError
 from apprentice.fileio import fsync_dir, write_atomically
 from apprentice.server.storage.blobs.base import BlobNotFound, check_key
@@ -42,7 +43,8 @@ class FilesystemBlobStore:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomically(path, data)
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, *, grant: AccessGrant) -> bytes:
+        check_grant(grant, key)
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:

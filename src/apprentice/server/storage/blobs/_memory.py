@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+from apprentice.authz import AccessGrant, check_grant
 from apprentice.server.storage.blobs.base import BlobNotFound, check_key
 
 
@@ -17,7 +18,8 @@ class MemoryBlobStore:
         with self._lock:
             self._blobs[check_key(key)] = bytes(data)
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, *, grant: AccessGrant) -> bytes:
+        check_grant(grant, key)
         with self._lock:
             try:
                 return self._blobs[check_key(key)]

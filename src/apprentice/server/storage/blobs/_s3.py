@@ -16,6 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from apprentice.authz import AccessGrant, check_grant
 from apprentice.errors import ConfigError
 from apprentice.server.storage.blobs.base import BlobNotFound, check_key
 
@@ -40,7 +41,8 @@ class S3BlobStore:
         extra = {"ServerSideEncryption": self._sse} if self._sse else {}
         self._client.put_object(Bucket=self._bucket, Key=self._prefix + check_key(key), Body=data, **extra)
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, *, grant: AccessGrant) -> bytes:
+        check_grant(grant, key)
         try:
             reply = self._client.get_object(Bucket=self._bucket, Key=self._prefix + check_key(key))
         except ClientError as exc:

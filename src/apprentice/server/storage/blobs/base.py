@@ -5,12 +5,19 @@ that are their SHA-256, so a store that is read by the wrong people exposes noth
 put that is repeated — a retry, a restart — stores the same bytes under the same key once.
 Every member of the registry (``apprentice.server.storage.blobs``) passes the contract
 suite in ``tests/contract/test_blob_stores.py``.
+
+Reading is the one guarded operation: ``get`` needs an
+:class:`~apprentice.authz.AccessGrant` for the chunk, which only the authoriser mints after
+an allow for ``read`` on that ``RawChunk`` (docs/authorization.md). Writing, deleting and
+listing keys reveal no content and need none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Protocol
+
+from apprentice.authz import AccessGrant
 
 
 class BlobNotFound(KeyError):
@@ -25,8 +32,9 @@ class BlobStore(Protocol):
         once the data would survive a crash of this process.
         """
 
-    def get(self, key: str) -> bytes:
-        """Return the bytes stored under ``key``; raise BlobNotFound if there are none."""
+    def get(self, key: str, *, grant: AccessGrant) -> bytes:
+        """Return the bytes stored under ``key``; raise BlobNotFound if there are none, and
+        GrantError (before touching storage) unless ``grant`` is for this chunk."""
 
     def delete(self, key: str) -> None:
         """Remove ``key`` if present (deleting a missing key is not an error)."""

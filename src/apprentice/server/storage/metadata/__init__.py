@@ -1,6 +1,8 @@
 """Collector metadata in SQL (SQLite by default, PostgreSQL in production), chosen by URL."""
 
 from apprentice.server.storage.metadata.repository import (
+    AccountRow,
+    Activity,
     ChunkRow,
     ContributorKeyRow,
     DeviceRow,
@@ -10,6 +12,8 @@ from apprentice.server.storage.metadata.repository import (
 )
 
 __all__ = [
+    "AccountRow",
+    "Activity",
     "ChunkRow",
     "ContributorKeyRow",
     "DeviceRow",

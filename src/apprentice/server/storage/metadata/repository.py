@@ -58,6 +58,24 @@ class TombstoneRow:
     chunks_deleted: int
 
 
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    id: str
+    role: str
+    subject: str | None
+    created_at: datetime
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """A contributor's own upload figures (shown to that contributor only)."""
+
+    chunks: int
+    bytes: int
+    last_received_at: datetime | None
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -253,6 +271,82 @@ class MetadataStore:
                 )
             ).first()
         return None if row is None else TombstoneRow(row[0], _utc(row[1]), row[2], row[3])
+
+    # -- accounts and read models for the authorised API -------------------------------
+    def add_account(self, row: AccountRow, token_sha256: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(t.accounts).values(
+                id=row.id, token_sha256=token_sha256, role=row.role, subject=row.subject,
+                created_at=row.created_at, disabled=row.disabled,
+            ))
+
+    def account_by_token(self, token_sha256: str) -> AccountRow | None:
+        a = t.accounts.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(a.id, a.role, a.subject, a.created_at, a.disabled)
+                .where(a.token_sha256 == token_sha256)
+            ).first()
+        return None if row is None else AccountRow(row[0], row[1], row[2], _utc(row[3]), bool(row[4]))
+
+    def count_accounts(self, role: str, *, enabled_only: bool = True) -> int:
+        a = t.accounts.c
+        query = select(func.count()).select_from(t.accounts).where(a.role == role)
+        if enabled_only:
+            query = query.where(a.disabled.is_(False))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def disable_account(self, account_id: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(t.accounts).where(t.accounts.c.id == account_id).values(disabled=True))
+        return bool(result.rowcount)
+
+    def contributor_created_at(self, contributor_id: str) -> datetime | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.contributors.c.created_at).where(t.contributors.c.id == contributor_id)
+            ).first()
+        return None if row is None else _utc(row[0])
+
+    def devices_of(self, contributor_id: str) -> list[tuple[str, datetime, datetime | None]]:
+        """(device id, enrolled at, revoked at) of every device of a contributor."""
+        d = t.devices.c
+        query = select(d.id, d.created_at, d.revoked_at).where(d.contributor_id == contributor_id).order_by(
+            d.created_at, d.id)
+        with self.engine.connect() as conn:
+            return [(r[0], _utc(r[1]), None if r[2] is None else _utc(r[2])) for r in conn.execute(query)]
+
+    def activity(self, contributor_id: str) -> Activity:
+        c = t.chunks.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(func.count(), func.coalesce(func.sum(c.size), 0), func.max(c.received_at)).where(
+                    c.contributor_id == contributor_id)
+            ).one()
+        return Activity(int(row[0]), int(row[1]), None if row[2] is None else _utc(row[2]))
+
+    def chunks_after(self, after: int, limit: int, *, contributor_id: str | None = None
+                     ) -> list[tuple[int, ChunkRow]]:
+        """Chunks in receipt order with their sequence number, strictly after ``after``."""
+        c, s = t.chunks.c, t.chunk_sequence.c
+        query = (
+            select(s.seq, c.id, c.contributor_id, c.device_id, c.key_id, c.size, c.received_at)
+            .join(t.chunk_sequence, s.chunk_id == c.id)
+            .where(s.seq > after).order_by(s.seq).limit(limit)
+        )
+        if contributor_id is not None:
+            query = query.where(c.contributor_id == contributor_id)
+        with self.engine.connect() as conn:
+            return [(int(r[0]), ChunkRow(*r[1:6], _utc(r[6]))) for r in conn.execute(query)]
+
+    def tombstones(self) -> list[TombstoneRow]:
+        s = t.tombstones.c
+        query = select(s.contributor_id, s.forgotten_at, s.requested_by, s.chunks_deleted).order_by(
+            s.forgotten_at, s.contributor_id)
+        with self.engine.connect() as conn:
+            return [TombstoneRow(r[0], _utc(r[1]), r[2], r[3]) for r in conn.execute(query)]
 
     def ping(self) -> None:
         """Raise if the database cannot be reached (health checks)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    false,
 )
 
 metadata = MetaData()
@@ -87,4 +89,26 @@ tombstones = Table(
     Column("forgotten_at", DateTime(timezone=True), nullable=False),
     Column("requested_by", String(32), nullable=False),
     Column("chunks_deleted", Integer, nullable=False),
+)
+
+# Bearer-token accounts (docs/authorization.md): the token is stored only as its SHA-256.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("subject", String(128), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+)
+
+# The order chunks were received in, for the pipeline's cursor. A trigger on ``chunks``
+# (see the migration) adds one row per inserted chunk; deleting the chunk deletes its row.
+chunk_sequence = Table(
+    "chunk_sequence",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("chunk_id", String(64), ForeignKey("chunks.id", ondelete="CASCADE"), nullable=False, unique=True),
+    sqlite_autoincrement=True,
 )
