@@ -14,6 +14,8 @@ and never contain captured content or key material.
     ├── SpoolError             the spool folder cannot be opened or written
     │   └── CorruptRecord      one record failed its checks; the others are still readable
     ├── CaptureError           a capture backend failed to start or died
+    ├── AuditError             the audit log cannot be written, read or checked as asked
+    │   └── CheckpointError       a checkpoint is malformed, for another log, or not signed by the key
     └── UploadError            the collector could not be reached or refused a request
         └── UploadRejected        a permanent refusal (4xx); retrying will not help
 """
@@ -84,6 +86,14 @@ class CorruptRecord(SpoolError):
 
 class CaptureError(ApprenticeError):
     """A capture backend could not start or stopped working."""
+
+
+class AuditError(ApprenticeError):
+    """The audit log cannot be written, read or checked as asked (the message says why)."""
+
+
+class CheckpointError(AuditError):
+    """A checkpoint is malformed, belongs to another log, or its signature does not verify."""
 
 
 class VerificationError(ApprenticeError):

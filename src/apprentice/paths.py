@@ -4,6 +4,8 @@
         policy.yaml, consent.json, pause.json, status.json   (capture/device_state.py)
         keys/      spool keys, 0700        ($APPRENTICE_KEY_DIR overrides)
         device/    the enrolled device key ($APPRENTICE_DEVICE_DIR overrides)
+        audit/audit-signing.key   the collector's audit checkpoint key, 0600
+                                  ($APPRENTICE_AUDIT_KEY overrides; on the server machine)
 
 Everything here is outside every spool and data folder, so copying recordings never copies
 a key. Standard library only (layer 0).
@@ -34,3 +36,9 @@ def key_dir() -> Path:
 def device_dir() -> Path:
     """The enrolled device's identity."""
     return _sub("APPRENTICE_DEVICE_DIR", "device")
+
+
+def audit_key_file() -> Path:
+    """The Ed25519 seed that signs audit checkpoints (server side, never in a data folder)."""
+    override = os.environ.get("APPRENTICE_AUDIT_KEY")
+    return Path(override) if override else config_dir() / "audit" / "audit-signing.key"

@@ -10,6 +10,7 @@ import typer
 from apprentice import __version__
 from apprentice.cli import (
     agent_cmd,
+    audit_cmd,
     consent_cmd,
     control_cmd,
     dataset_cmd,
@@ -76,6 +77,7 @@ app.command("enroll")(enroll_cmd.enroll)
 app.command("agent")(agent_cmd.agent)
 app.command("forget-me")(forget_cmd.forget_me)
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(audit_cmd.app, name="audit")
 
 
 def run() -> None:

@@ -1,5 +1,6 @@
 """Collector metadata in SQL (SQLite by default, PostgreSQL in production), chosen by URL."""
 
+from apprentice.server.storage.metadata.audit import SqlAuditStore
 from apprentice.server.storage.metadata.repository import (
     AccountRow,
     Activity,
@@ -18,6 +19,7 @@ __all__ = [
     "ContributorKeyRow",
     "DeviceRow",
     "MetadataStore",
+    "SqlAuditStore",
     "TombstoneRow",
     "open_metadata",
 ]

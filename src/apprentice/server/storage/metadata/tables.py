@@ -112,3 +112,31 @@ chunk_sequence = Table(
     Column("chunk_id", String(64), ForeignKey("chunks.id", ondelete="CASCADE"), nullable=False, unique=True),
     sqlite_autoincrement=True,
 )
+
+# The audit log (apprentice.audit). Append-only: the migration adds triggers that refuse
+# UPDATE and DELETE of entries, and any shrinking of the head row's counter.
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(160), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("resource", String(200), nullable=False),
+    Column("subject", String(128), nullable=True),
+    Column("purpose", String(32), nullable=False),
+    Column("decision", String(8), nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Index("ix_audit_entries_subject", "subject"),
+)
+
+# One row (id 1): the log's random id and how many entries were ever appended. Appenders
+# increment it first, which serialises them across collector replicas and hands out indexes.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("log_id", String(32), nullable=False),
+    Column("size", BigInteger, nullable=False),
+)
