@@ -2,7 +2,8 @@
 way in: :func:`authorize`, the dependency every route declares.
 
 ``authorize(action, resource_type, ...)`` works out who is calling (a bearer account, a
-signed device request, or nobody), the purpose (``X-Apprentice-Purpose``), and the resource
+signed device request, a signed-in portal session on pages, or nobody), the purpose
+(``X-Apprentice-Purpose``, or the one a portal page declares), and the resource
 (its owner from the path or the caller), asks the Cedar policies, records the decision in the
 audit sink, and refuses: 401 when an anonymous caller is denied, 403 naming the missing
 permission when anyone else is. Routes receive an :class:`Access` describing the caller.
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,9 +30,11 @@ from apprentice.server.auth import DEVICE_HEADER, NONCE_HEADER, SIGNATURE_HEADER
 from apprentice.server.metrics import Metrics
 from apprentice.server.problems import ApiError
 from apprentice.server.settings import ServerSettings
+from apprentice.server.signin import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Sessions, csrf_matches
 from apprentice.server.storage.metadata import AccountRow, DeviceRow
 
 SMALL_BODY = 64 * 1024
+FORM_BODY = 256 * 1024
 PURPOSE_HEADER = "x-apprentice-purpose"
 ANONYMOUS = Principal("Anonymous", "anonymous")
 
@@ -116,6 +120,7 @@ class Access:
     account: AccountRow | None = None
     device_row: DeviceRow | None = None
     body: bytes = b""
+    csrf_token: str | None = None  # a portal session's, for the forms of the page
     _complete: Callable[[bytes], Awaitable[Access]] | None = field(default=None, repr=False)
 
     @property
@@ -143,8 +148,23 @@ class Access:
         return done.device_row
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    """The fields of a URL-encoded form body (read once per request, at most FORM_BODY bytes;
+    a repeated field keeps its last value)."""
+    cached: dict[str, str] | None = getattr(request.state, "form_fields", None)
+    if cached is None:
+        body = await read_body(request, FORM_BODY)
+        try:
+            cached = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200))
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "bad_form", "the form could not be read; reload the page") from None
+        request.state.form_fields = cached
+    return cached
+
+
 def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_param: str | None = None,
-              implied_purpose: str | None = None, defer_device_body: bool = False) -> Any:
+              implied_purpose: str | None = None, defer_device_body: bool = False,
+              page_purpose: str | None = None) -> Any:
     """The dependency every route declares (see the module docstring).
 
     ``owner`` says whose the resource is: ``none`` (nobody's), ``self`` (the caller's own
@@ -152,6 +172,9 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
     (the contributor of the chunk in ``id_param``). ``implied_purpose`` applies to anonymous
     callers without a purpose header (devices imply ``collection``). ``defer_device_body``:
     the route reads the body itself and calls :meth:`Access.device` with it.
+    ``page_purpose``: a portal page; the caller is the signed-in browser session (cookie),
+    the purpose is the one the page declares, and every other method than GET/HEAD must
+    carry the session's CSRF token (form field or header), else 403.
     """
 
     async def dependency(
@@ -162,6 +185,8 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
                         "Devices may omit it (collection).")] = None,
     ) -> Access:
         st = state(request)
+        if page_purpose is not None:
+            return await _page_access(request, action, resource_type, owner, id_param, page_purpose)
         header_purpose = x_apprentice_purpose
         signed = any(h in request.headers for h in (DEVICE_HEADER, NONCE_HEADER, SIGNATURE_HEADER))
         if credentials is not None or request.headers.get("authorization"):
@@ -197,6 +222,29 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
 
     dependency.__apprentice_authorize__ = (action, resource_type)  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+async def _page_access(request: Request, action: str, resource_type: str, owner: Owner,
+                       id_param: str | None, purpose: str) -> Access:
+    st = state(request)
+    sessions = st.extra.get("portal_sessions")
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    session = None
+    if isinstance(sessions, Sessions) and session_id:
+        session = await run_in_threadpool(sessions.resolve, session_id, st.clock())
+    if session is None or session.account.role not in ROLES:
+        await record(st, ANONYMOUS, action, Resource(resource_type), None, purpose, "deny")
+        raise _unauthenticated("sign in to open this page")
+    account = session.account
+    principal = Principal(ROLES[account.role], account.id, account.subject)
+    if request.method not in ("GET", "HEAD"):
+        submitted = request.headers.get(CSRF_HEADER) or (await form_fields(request)).get(CSRF_FIELD)
+        if not csrf_matches(session, submitted):
+            await record(st, principal, action, Resource(resource_type), None, purpose, "deny")
+            raise ApiError(403, "csrf_failed",
+                           "this form is out of date or was not sent from this site; reload the page")
+    access = Access(principal, purpose, None, account=account, csrf_token=session.csrf_token)
+    return await _decide(request, access, action, resource_type, owner, id_param)
 
 
 def _purpose(header: str | None, implied: str | None) -> str:

@@ -101,6 +101,21 @@ accounts = Table(
     Column("subject", String(128), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled", Boolean, nullable=False, server_default=false()),
+    # Portal sign-in (docs/portal.md): a login name and a scrypt password hash, both optional.
+    Column("login", String(64), nullable=True, unique=True),
+    Column("password_hash", String(256), nullable=True),
+)
+
+# Portal browser sessions: the cookie holds a random id, this table only its SHA-256.
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_portal_sessions_expires_at", "expires_at"),
 )
 
 # The order chunks were received in, for the pipeline's cursor. A trigger on ``chunks``
