@@ -34,7 +34,8 @@ SMALL_BODY = 64 * 1024
 PURPOSE_HEADER = "x-apprentice-purpose"
 ANONYMOUS = Principal("Anonymous", "anonymous")
 
-Owner = Literal["none", "self", "path", "chunk"]
+Owner = Literal["none", "self", "path", "chunk", "lookup"]
+OwnerLookup = Callable[["AppState", str], "str | None"]
 
 
 @dataclass
@@ -45,6 +46,7 @@ class AppState:
     clock: Callable[[], datetime]
     authorizer: Authorizer
     audit: AuditSink
+    governance: Any = None  # apprentice.server.governance.Governance (typed there; no import cycle)
     inflight: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -144,12 +146,14 @@ class Access:
 
 
 def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_param: str | None = None,
-              implied_purpose: str | None = None, defer_device_body: bool = False) -> Any:
+              implied_purpose: str | None = None, defer_device_body: bool = False,
+              lookup: OwnerLookup | None = None) -> Any:
     """The dependency every route declares (see the module docstring).
 
     ``owner`` says whose the resource is: ``none`` (nobody's), ``self`` (the caller's own
     contributor), ``path`` (the contributor id in path parameter ``id_param``) or ``chunk``
-    (the contributor of the chunk in ``id_param``). ``implied_purpose`` applies to anonymous
+    (the contributor of the chunk in ``id_param``) or ``lookup`` (``lookup(state, value of
+    id_param)`` names the owner, e.g. of an exemption request). ``implied_purpose`` applies to anonymous
     callers without a purpose header (devices imply ``collection``). ``defer_device_body``:
     the route reads the body itself and calls :meth:`Access.device` with it.
     """
@@ -175,7 +179,7 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
             assert account is not None
             principal = Principal(ROLES[account.role], account.id, account.subject)
             access = Access(principal, _purpose(header_purpose, None), None, account=account)
-            return await _decide(request, access, action, resource_type, owner, id_param)
+            return await _decide(request, access, action, resource_type, owner, id_param, lookup)
         if signed:
             purpose = _purpose(header_purpose, "collection")
 
@@ -187,13 +191,13 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
                     raise
                 principal = Principal("Device", device.id, device.contributor_id)
                 access = Access(principal, purpose, None, device_row=device, body=body)
-                return await _decide(request, access, action, resource_type, owner, id_param)
+                return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
             if defer_device_body:
                 return Access(ANONYMOUS, purpose, None, _complete=complete)
             return await complete(await read_body(request, SMALL_BODY))
         access = Access(ANONYMOUS, _purpose(header_purpose, implied_purpose), None)
-        return await _decide(request, access, action, resource_type, owner, id_param)
+        return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
     dependency.__apprentice_authorize__ = (action, resource_type)  # type: ignore[attr-defined]
     return Depends(dependency)
@@ -214,7 +218,7 @@ async def _account(st: AppState, credentials: HTTPAuthorizationCredentials | Non
 
 
 async def _decide(request: Request, access: Access, action: str, resource_type: str, owner: Owner,
-                  id_param: str | None) -> Access:
+                  id_param: str | None, lookup: OwnerLookup | None = None) -> Access:
     st = state(request)
     path_value = str(request.path_params.get(id_param, "")) if id_param else ""
     owner_id: str | None = None
@@ -225,6 +229,8 @@ async def _decide(request: Request, access: Access, action: str, resource_type: 
     elif owner == "chunk" and path_value:
         row = await run_in_threadpool(st.api.metadata.chunk, path_value) if len(path_value) == 64 else None
         owner_id = row.contributor_id if row is not None else None
+    elif owner == "lookup" and path_value and lookup is not None:
+        owner_id = await run_in_threadpool(lookup, st, path_value)
     resource_id = path_value or (owner_id if owner == "self" and owner_id else "*")
     resource = Resource(resource_type, resource_id[:128], owner_id)
     decision = st.authorizer.decide(access.principal, action, resource, access.purpose)
