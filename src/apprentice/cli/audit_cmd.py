@@ -135,7 +135,8 @@ def verify(
         return
     err.print(f"[red]audit log FAILED verification[/red] ({report.size} entries present):")
     for problem in report.problems:
-        err.print(f"  {problem.code}: {problem.message}", markup=False, highlight=False)
+        # One finding per line, never wrapped, so scripts can grep it.
+        err.print(f"  {problem.code}: {problem.message}", markup=False, highlight=False, soft_wrap=True)
     if report.first_bad_index is not None:
         err.print(f"first affected index: {report.first_bad_index}")
     raise typer.Exit(1)
