@@ -38,7 +38,8 @@ FORM_BODY = 256 * 1024
 PURPOSE_HEADER = "x-apprentice-purpose"
 ANONYMOUS = Principal("Anonymous", "anonymous")
 
-Owner = Literal["none", "self", "path", "chunk"]
+Owner = Literal["none", "self", "path", "chunk", "lookup"]
+OwnerLookup = Callable[["AppState", str], "str | None"]
 
 
 @dataclass
@@ -49,6 +50,7 @@ class AppState:
     clock: Callable[[], datetime]
     authorizer: Authorizer
     audit: AuditSink
+    governance: Any = None  # apprentice.server.governance.Governance (typed there; no import cycle)
     inflight: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -164,12 +166,13 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_param: str | None = None,
               implied_purpose: str | None = None, defer_device_body: bool = False,
-              page_purpose: str | None = None) -> Any:
+              lookup: OwnerLookup | None = None, page_purpose: str | None = None) -> Any:
     """The dependency every route declares (see the module docstring).
 
     ``owner`` says whose the resource is: ``none`` (nobody's), ``self`` (the caller's own
     contributor), ``path`` (the contributor id in path parameter ``id_param``) or ``chunk``
-    (the contributor of the chunk in ``id_param``). ``implied_purpose`` applies to anonymous
+    (the contributor of the chunk in ``id_param``) or ``lookup`` (``lookup(state, value of
+    id_param)`` names the owner, e.g. of an exemption request). ``implied_purpose`` applies to anonymous
     callers without a purpose header (devices imply ``collection``). ``defer_device_body``:
     the route reads the body itself and calls :meth:`Access.device` with it.
     ``page_purpose``: a portal page; the caller is the signed-in browser session (cookie),
@@ -186,7 +189,7 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
     ) -> Access:
         st = state(request)
         if page_purpose is not None:
-            return await _page_access(request, action, resource_type, owner, id_param, page_purpose)
+            return await _page_access(request, action, resource_type, owner, id_param, page_purpose, lookup)
         header_purpose = x_apprentice_purpose
         signed = any(h in request.headers for h in (DEVICE_HEADER, NONCE_HEADER, SIGNATURE_HEADER))
         if credentials is not None or request.headers.get("authorization"):
@@ -200,7 +203,7 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
             assert account is not None
             principal = Principal(ROLES[account.role], account.id, account.subject)
             access = Access(principal, _purpose(header_purpose, None), None, account=account)
-            return await _decide(request, access, action, resource_type, owner, id_param)
+            return await _decide(request, access, action, resource_type, owner, id_param, lookup)
         if signed:
             purpose = _purpose(header_purpose, "collection")
 
@@ -212,20 +215,20 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
                     raise
                 principal = Principal("Device", device.id, device.contributor_id)
                 access = Access(principal, purpose, None, device_row=device, body=body)
-                return await _decide(request, access, action, resource_type, owner, id_param)
+                return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
             if defer_device_body:
                 return Access(ANONYMOUS, purpose, None, _complete=complete)
             return await complete(await read_body(request, SMALL_BODY))
         access = Access(ANONYMOUS, _purpose(header_purpose, implied_purpose), None)
-        return await _decide(request, access, action, resource_type, owner, id_param)
+        return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
     dependency.__apprentice_authorize__ = (action, resource_type)  # type: ignore[attr-defined]
     return Depends(dependency)
 
 
 async def _page_access(request: Request, action: str, resource_type: str, owner: Owner,
-                       id_param: str | None, purpose: str) -> Access:
+                       id_param: str | None, purpose: str, lookup: OwnerLookup | None) -> Access:
     st = state(request)
     sessions = st.extra.get("portal_sessions")
     session_id = request.cookies.get(SESSION_COOKIE, "")
@@ -244,7 +247,7 @@ async def _page_access(request: Request, action: str, resource_type: str, owner:
             raise ApiError(403, "csrf_failed",
                            "this form is out of date or was not sent from this site; reload the page")
     access = Access(principal, purpose, None, account=account, csrf_token=session.csrf_token)
-    return await _decide(request, access, action, resource_type, owner, id_param)
+    return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
 
 def _purpose(header: str | None, implied: str | None) -> str:
@@ -262,7 +265,7 @@ async def _account(st: AppState, credentials: HTTPAuthorizationCredentials | Non
 
 
 async def _decide(request: Request, access: Access, action: str, resource_type: str, owner: Owner,
-                  id_param: str | None) -> Access:
+                  id_param: str | None, lookup: OwnerLookup | None = None) -> Access:
     st = state(request)
     path_value = str(request.path_params.get(id_param, "")) if id_param else ""
     owner_id: str | None = None
@@ -273,6 +276,8 @@ async def _decide(request: Request, access: Access, action: str, resource_type: 
     elif owner == "chunk" and path_value:
         row = await run_in_threadpool(st.api.metadata.chunk, path_value) if len(path_value) == 64 else None
         owner_id = row.contributor_id if row is not None else None
+    elif owner == "lookup" and path_value and lookup is not None:
+        owner_id = await run_in_threadpool(lookup, st, path_value)
     resource_id = path_value or (owner_id if owner == "self" and owner_id else "*")
     resource = Resource(resource_type, resource_id[:128], owner_id)
     decision = st.authorizer.decide(access.principal, action, resource, access.purpose)

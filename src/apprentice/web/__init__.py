@@ -8,8 +8,9 @@ Layer: edge. May import ``server`` and ``pipeline``; nothing imports it except `
 """
 
 from apprentice.web.app import Portal, mount_portal
+from apprentice.web.governed import ServerGovernance
 from apprentice.web.history import AccessHistory, AuditStatus
-from apprentice.web.local import FolderDatasets, LocalGovernance, NoEpisodes
+from apprentice.web.local import FolderDatasets, NoEpisodes
 from apprentice.web.seams import DatasetCatalog, EpisodeCatalog, Governance
 
 __all__ = [
@@ -19,8 +20,8 @@ __all__ = [
     "EpisodeCatalog",
     "FolderDatasets",
     "Governance",
-    "LocalGovernance",
     "NoEpisodes",
     "Portal",
+    "ServerGovernance",
     "mount_portal",
 ]

@@ -32,8 +32,9 @@ def _auth(action: str, resource: str) -> object:
 
 
 Read = Annotated[Access, _auth("read", "ContributorRecord")]
-Write = Annotated[Access, _auth("write", "ContributorRecord")]
-Forget = Annotated[Access, _auth("forget", "ContributorRecord")]
+Control = Annotated[Access, _auth("control", "Device")]
+Consent = Annotated[Access, _auth("consent", "ContributorRecord")]
+Delete = Annotated[Access, _auth("delete_data", "ContributorRecord")]
 
 
 def _back(contributor_id: str, suffix: str = "", note: str | None = None) -> Response:
@@ -50,7 +51,8 @@ _NOTES = {
 
 
 @router.get("")
-async def status(access: Read, request: Request, contributor_id: str = ID) -> Response:
+async def status(access: Read, _devices: Annotated[Access, _auth("read", "Device")], request: Request,
+                 contributor_id: str = ID) -> Response:
     portal = portal_of(request)
     devices = await run_in_threadpool(portal.governance.device_status, contributor_id)
     consent = await run_in_threadpool(portal.governance.consent, contributor_id)
@@ -62,7 +64,7 @@ async def status(access: Read, request: Request, contributor_id: str = ID) -> Re
 
 
 @router.post("/pause")
-async def pause(access: Write, request: Request, contributor_id: str = ID) -> Response:
+async def pause(access: Control, request: Request, contributor_id: str = ID) -> Response:
     fields = await form_fields(request)
     minutes = int(fields["minutes"]) if fields.get("minutes", "").isdigit() else 30
     governance = portal_of(request).governance
@@ -71,7 +73,7 @@ async def pause(access: Write, request: Request, contributor_id: str = ID) -> Re
 
 
 @router.post("/resume")
-async def resume(access: Write, request: Request, contributor_id: str = ID) -> Response:
+async def resume(access: Control, request: Request, contributor_id: str = ID) -> Response:
     await run_in_threadpool(portal_of(request).governance.resume, contributor_id, state(request).clock())
     return _back(contributor_id, note="resumed")
 
@@ -84,7 +86,7 @@ async def consent_page(access: Read, request: Request, contributor_id: str = ID)
 
 
 @router.post("/consent")
-async def consent(access: Write, request: Request, contributor_id: str = ID) -> Response:
+async def consent(access: Consent, request: Request, contributor_id: str = ID) -> Response:
     fields = await form_fields(request)
     governance = portal_of(request).governance
     now = state(request).clock()
@@ -102,7 +104,8 @@ async def consent(access: Write, request: Request, contributor_id: str = ID) -> 
 
 
 @router.post("/exemptions")
-async def request_exemption(access: Write, request: Request, contributor_id: str = ID) -> Response:
+async def request_exemption(access: Annotated[Access, _auth("write", "ExemptionRequest")], request: Request,
+                            contributor_id: str = ID) -> Response:
     reason = (await form_fields(request)).get("reason", "").strip()
     if not reason or len(reason) > 2000:
         raise ApiError(400, "bad_form", "say in up to 2,000 characters why you ask for an exemption")
@@ -149,7 +152,7 @@ def _parse_range(fields: dict[str, str]) -> tuple[datetime, datetime]:
 
 
 @router.post("/delete")
-async def delete_preview(access: Forget, request: Request, contributor_id: str = ID) -> Response:
+async def delete_preview(access: Delete, request: Request, contributor_id: str = ID) -> Response:
     """Step one: say exactly what will be deleted and ask to confirm (nothing is deleted yet)."""
     fields = await form_fields(request)
     scope = "everything" if fields.get("scope") == "everything" else "range"
@@ -165,7 +168,7 @@ async def delete_preview(access: Forget, request: Request, contributor_id: str =
 
 
 @router.post("/delete/confirm")
-async def delete_confirmed(access: Forget, request: Request, contributor_id: str = ID) -> Response:
+async def delete_confirmed(access: Delete, request: Request, contributor_id: str = ID) -> Response:
     fields = await form_fields(request)
     if fields.get("confirm") != "yes":
         return _back(contributor_id, "/recordings")
@@ -188,7 +191,7 @@ async def who_accessed(access: Annotated[Access, _auth("read", "AuditLog")], req
 
 
 @router.get("/export")
-async def export(access: Annotated[Access, _auth("read_activity", "ContributorRecord")], request: Request,
+async def export(access: Annotated[Access, _auth("export", "ContributorRecord")], request: Request,
                  contributor_id: str = ID) -> Response:
     now = state(request).clock()
     data = await run_in_threadpool(portal_of(request).governance.export, contributor_id, now)

@@ -48,6 +48,10 @@ async def overview(
                 fleet=fleet)
 
 
+def _by(access: Access) -> str:
+    return access.principal.actor
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -91,51 +95,60 @@ async def save(access: Annotated[Access, _auth("write", "Policy")], request: Req
     if not hmac.compare_digest(fields.get("digest", ""), _digest(text)):
         raise ApiError(409, "not_previewed", "preview the policy and its changes before saving it")
     try:
-        await run_in_threadpool(portal_of(request).governance.save_policy, text, state(request).clock())
+        await run_in_threadpool(portal_of(request).governance.save_policy, text, _by(access),
+                                state(request).clock())
     except PolicyError as exc:
         raise ApiError(422, "invalid_policy", str(exc.what)) from None
     return RedirectResponse("/officer/policy?note=saved", status_code=303, headers=SECURITY_HEADERS)
 
 
 @router.get("/dpia")
-async def dpia(access: Annotated[Access, _auth("read", "Policy")], request: Request) -> Response:
+async def dpia(access: Annotated[Access, _auth("read", "Dpia")], request: Request) -> Response:
     rows = await run_in_threadpool(portal_of(request).governance.dpias)
     return page(request, "officer/dpia.html", access, title="Data protection impact assessment", dpias=rows)
 
 
 @router.post("/dpia/{dpia_id}/approve")
-async def approve_dpia(access: Annotated[Access, _auth("write", "Policy")], request: Request,
-                       dpia_id: str = Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")) -> Response:
-    try:
-        await run_in_threadpool(portal_of(request).governance.approve_dpia, dpia_id, state(request).clock())
-    except KeyError:
-        raise ApiError(404, "not_found", "no such DPIA") from None
+async def approve_dpia(access: Annotated[Access, _auth("approve", "Dpia", id_param="dpia_id")],
+                       request: Request, dpia_id: str = Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")) -> Response:
+    await run_in_threadpool(portal_of(request).governance.approve_dpia, dpia_id, _by(access),
+                            state(request).clock())
     return RedirectResponse("/officer/dpia", status_code=303, headers=SECURITY_HEADERS)
 
 
 @router.get("/exemptions")
-async def exemptions(access: Annotated[Access, _auth("read", "ContributorRecord")],
+async def exemptions(access: Annotated[Access, _auth("read", "ExemptionRequest")],
                      request: Request) -> Response:
     rows = await run_in_threadpool(portal_of(request).governance.exemptions, None)
     return page(request, "officer/exemptions.html", access, title="Exemption requests", exemptions=rows)
 
 
-@router.post("/exemptions/{contributor_id}/{exemption_id}")
-async def decide_exemption(
-    access: Annotated[Access, _auth("exempt", "ContributorRecord", owner="path", id_param="contributor_id")],
-    request: Request, contributor_id: str = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
-    exemption_id: str = Path(pattern=r"^[A-Za-z0-9._-]{1,64}$"),
-) -> Response:
-    decision = (await form_fields(request)).get("decision")
-    if decision not in ("approve", "deny"):
-        raise ApiError(400, "bad_form", "choose approve or deny")
+async def _decide(access: Access, request: Request, contributor_id: str, exemption_id: str,
+                  approve: bool) -> Response:
     governance = portal_of(request).governance
-    known = {e.id: e for e in await run_in_threadpool(governance.exemptions, contributor_id)}
+    known = {e.id for e in await run_in_threadpool(governance.exemptions, contributor_id)}
     if exemption_id not in known:
         raise ApiError(404, "not_found", "no such exemption request")
-    try:
-        await run_in_threadpool(governance.decide_exemption, exemption_id, decision == "approve",
-                                state(request).clock())
-    except ValueError as exc:
-        raise ApiError(409, "decided", str(exc)) from None
+    await run_in_threadpool(governance.decide_exemption, exemption_id, approve, _by(access),
+                            state(request).clock())
     return RedirectResponse("/officer/exemptions", status_code=303, headers=SECURITY_HEADERS)
+
+
+_CID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_XID = Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@router.post("/exemptions/{contributor_id}/{exemption_id}/approve")
+async def approve_exemption(
+    access: Annotated[Access, _auth("approve", "ExemptionRequest", owner="path", id_param="contributor_id")],
+    request: Request, contributor_id: str = _CID, exemption_id: str = _XID,
+) -> Response:
+    return await _decide(access, request, contributor_id, exemption_id, True)
+
+
+@router.post("/exemptions/{contributor_id}/{exemption_id}/deny")
+async def deny_exemption(
+    access: Annotated[Access, _auth("deny", "ExemptionRequest", owner="path", id_param="contributor_id")],
+    request: Request, contributor_id: str = _CID, exemption_id: str = _XID,
+) -> Response:
+    return await _decide(access, request, contributor_id, exemption_id, False)

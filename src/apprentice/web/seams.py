@@ -53,7 +53,7 @@ class Exemption:
     id: str
     contributor_id: str
     reason: str
-    state: str  # requested | approved | denied
+    state: str  # pending | approved | denied
     requested_at: datetime
     decided_at: datetime | None = None
 
@@ -103,7 +103,7 @@ class Governance(Protocol):
         """One contributor's requests, or (None) the whole queue for the privacy officer."""
         ...
 
-    def decide_exemption(self, exemption_id: str, approve: bool, now: datetime) -> Exemption:
+    def decide_exemption(self, exemption_id: str, approve: bool, by: str, now: datetime) -> Exemption:
         """KeyError for an unknown id; ValueError if it was decided already."""
         ...
 
@@ -119,13 +119,13 @@ class Governance(Protocol):
 
     def policy_text(self) -> str: ...
 
-    def save_policy(self, text: str, now: datetime) -> None:
+    def save_policy(self, text: str, by: str, now: datetime) -> None:
         """Store and distribute a policy; PolicyError if it does not validate."""
         ...
 
     def dpias(self) -> list[Dpia]: ...
 
-    def approve_dpia(self, dpia_id: str, now: datetime) -> Dpia: ...
+    def approve_dpia(self, dpia_id: str, by: str, now: datetime) -> Dpia: ...
 
     def fleet(self, now: datetime) -> FleetHealth: ...
 

@@ -356,17 +356,23 @@ class MetadataStore:
         with self.engine.begin() as conn:
             return int(conn.execute(query).rowcount)
 
-    def device_overview(self) -> list[tuple[str, datetime, datetime | None, datetime | None]]:
-        """(device id, enrolled at, revoked at, last chunk received at) of every device; for
-        aggregate fleet figures only (no contributor ids)."""
-        d, c = t.devices.c, t.chunks.c
+    def device_overview(self) -> list[tuple[str, datetime, datetime | None, datetime | None, str | None,
+                                           datetime | None]]:
+        """(device id, enrolled at, revoked at, last chunk received at, agent version, last
+        sync) of every device; for aggregate fleet figures only (no contributor ids)."""
+        d, c, r = t.devices.c, t.chunks.c, t.device_reports.c
         last = (select(c.device_id, func.max(c.received_at).label("last"))
                 .group_by(c.device_id).subquery())
-        query = (select(d.id, d.created_at, d.revoked_at, last.c.last)
-                 .join(last, last.c.device_id == d.id, isouter=True).order_by(d.created_at, d.id))
+        query = (select(d.id, d.created_at, d.revoked_at, last.c.last, r.agent_version, r.reported_at)
+                 .join(last, last.c.device_id == d.id, isouter=True)
+                 .join(t.device_reports, r.device_id == d.id, isouter=True).order_by(d.created_at, d.id))
+
+        def utc(value: datetime | None) -> datetime | None:
+            return None if value is None else _utc(value)
+
         with self.engine.connect() as conn:
-            return [(r[0], _utc(r[1]), None if r[2] is None else _utc(r[2]),
-                     None if r[3] is None else _utc(r[3])) for r in conn.execute(query)]
+            return [(row[0], _utc(row[1]), utc(row[2]), utc(row[3]), row[4], utc(row[5]))
+                    for row in conn.execute(query)]
 
     def contributor_created_at(self, contributor_id: str) -> datetime | None:
         with self.engine.connect() as conn:
