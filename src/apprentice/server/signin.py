@@ -166,12 +166,13 @@ def csrf_matches(session: PortalSession, submitted: str | None) -> bool:
 
 
 class LoginThrottle:
-    """At most ``limit`` failed sign-ins per client address and per login name in ``window_s``
-    seconds (both keyed by a hash, never kept in clear). Process-local: behind a load
-    balancer each replica counts on its own, which bounds guessing at replicas × limit."""
+    """At most ``per_login`` failed sign-ins per login name and ``per_address`` per client
+    address in ``window_s`` seconds (keyed by hashes, never kept in clear): guessing one
+    account's password is slow, and one address cannot spray many accounts. Process-local:
+    behind a load balancer each replica counts on its own (bound: replicas × limit)."""
 
-    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
-        self.limit = limit
+    def __init__(self, per_login: int = 5, per_address: int = 30, window_s: float = 300.0) -> None:
+        self.limits = (per_address, per_login)
         self.window_s = window_s
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -183,7 +184,8 @@ class LoginThrottle:
 
     def blocked(self, client: str, login: str, now: float) -> bool:
         with self._lock:
-            return any(self._count(key, now) >= self.limit for key in self._keys(client, login))
+            return any(self._count(key, now) >= limit
+                       for key, limit in zip(self._keys(client, login), self.limits, strict=True))
 
     def failed(self, client: str, login: str, now: float) -> None:
         with self._lock:

@@ -23,7 +23,7 @@ from apprentice.web.seams import BuildFilters
 
 router = APIRouter(prefix="/datasets")
 PURPOSE = "model_training"
-NAME = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 Read = Annotated[Access, authorize("read", "Dataset", page_purpose=PURPOSE)]
 Write = Annotated[Access, authorize("write", "Dataset", page_purpose=PURPOSE)]
 
@@ -77,7 +77,8 @@ def _folder(request: Request, name: str, version: str) -> object:
 
 
 @router.get("/{name}/{version}")
-async def dataset(access: Read, request: Request, name: str = NAME, version: str = NAME) -> Response:
+async def dataset(access: Read, request: Request, name: str = Path(pattern=_NAME),
+                  version: str = Path(pattern=_NAME)) -> Response:
     folder = _folder(request, name, version)
     versions = await run_in_threadpool(portal_of(request).datasets.versions)
     info = next(v for v in versions if (v.name, v.version) == (name, version))
@@ -95,7 +96,8 @@ async def dataset(access: Read, request: Request, name: str = NAME, version: str
 
 
 @router.get("/{name}/{version}/episodes/{episode_id}")
-async def episode(access: Read, request: Request, name: str = NAME, version: str = NAME,
+async def episode(access: Read, request: Request, name: str = Path(pattern=_NAME),
+                  version: str = Path(pattern=_NAME),
                   episode_id: str = Path(pattern=r"^[0-9a-f]{16}$")) -> Response:
     folder = _folder(request, name, version)
     try:
@@ -109,7 +111,8 @@ async def episode(access: Read, request: Request, name: str = NAME, version: str
 
 
 @router.get("/{name}/{version}/images/{image}")
-async def image(access: Read, request: Request, name: str = NAME, version: str = NAME,
+async def image(access: Read, request: Request, name: str = Path(pattern=_NAME),
+                version: str = Path(pattern=_NAME),
                 image: str = Path(pattern=r"^[0-9a-f]{64}\.(png|webp|jpg)$")) -> Response:
     path = viewer.image_path(_folder(request, name, version), image)  # type: ignore[arg-type]
     if path is None:

@@ -134,14 +134,14 @@ async def _decide(access: Access, request: Request, contributor_id: str, exempti
     return RedirectResponse("/officer/exemptions", status_code=303, headers=SECURITY_HEADERS)
 
 
-_CID = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_XID = Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+_CID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_XID = r"^[A-Za-z0-9._-]{1,64}$"
 
 
 @router.post("/exemptions/{contributor_id}/{exemption_id}/approve")
 async def approve_exemption(
     access: Annotated[Access, _auth("approve", "ExemptionRequest", owner="path", id_param="contributor_id")],
-    request: Request, contributor_id: str = _CID, exemption_id: str = _XID,
+    request: Request, contributor_id: str = Path(pattern=_CID), exemption_id: str = Path(pattern=_XID),
 ) -> Response:
     return await _decide(access, request, contributor_id, exemption_id, True)
 
@@ -149,6 +149,6 @@ async def approve_exemption(
 @router.post("/exemptions/{contributor_id}/{exemption_id}/deny")
 async def deny_exemption(
     access: Annotated[Access, _auth("deny", "ExemptionRequest", owner="path", id_param="contributor_id")],
-    request: Request, contributor_id: str = _CID, exemption_id: str = _XID,
+    request: Request, contributor_id: str = Path(pattern=_CID), exemption_id: str = Path(pattern=_XID),
 ) -> Response:
     return await _decide(access, request, contributor_id, exemption_id, False)

@@ -4,7 +4,7 @@ A session row is keyed by the SHA-256 of the random session id (the cookie holds
 the database only its hash, like API tokens) and carries its CSRF token and expiry.
 
 Revision ID: 20261201_wp_portal
-Revises: 20260601_wp_audit
+Revises: 20261128_wp_gov
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261201_wp_portal"
-down_revision = "20260601_wp_audit"
+down_revision = "20261128_wp_gov"
 branch_labels = None
 depends_on = None
 
