@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from apprentice.server.deps import Access, authorize, signature_headers, state
+from apprentice.server.problems import ApiError
 from apprentice.server.routes.models import DeviceKeyResponse, ErrorBody, TombstoneResponse
 
 router = APIRouter(prefix="/api/v1/device", tags=["devices"], dependencies=[Depends(signature_headers)])
@@ -35,10 +36,13 @@ async def forget_me(
     access: Annotated[Access, authorize("forget", "ContributorRecord", owner="self")],
     request: Request,
 ) -> TombstoneResponse:
-    """The contributor withdraws: key destroyed, chunks deleted, tombstone recorded (signed)."""
-    device = await access.device(b"")
+    """The contributor withdraws: key destroyed, chunks deleted, tombstone recorded. Signed by
+    one of their devices, or sent with their contributor account (purpose self_service)."""
+    contributor = access.contributor
+    if contributor is None:  # the policies allow this to a device or a contributor account only
+        raise ApiError(403, "forbidden", "forget-me is for a contributor's own device or account")
     st = state(request)
-    row = await run_in_threadpool(st.api.forget, device.contributor_id, "contributor", st.clock())
+    row = await run_in_threadpool(st.api.forget, contributor, "contributor", st.clock())
     return TombstoneResponse(
         contributor_id=row.contributor_id, forgotten_at=row.forgotten_at, chunks_deleted=row.chunks_deleted
     )
