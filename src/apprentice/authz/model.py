@@ -22,11 +22,15 @@ ROLES = {
 }
 RESOURCE_TYPES = (
     "RawChunk", "Episode", "Dataset", "Policy", "AuditLog", "ContributorRecord", "Device", "Health",
+    # The governance workflow (docs/governance.md).
+    "Dpia", "ExemptionRequest",
 )
 ACTIONS = (
     "read", "list", "write", "upload", "read_status", "purge", "read_activity", "read_public_key",
     "read_wrapped_key", "forget", "issue_enrolment_token", "list_tombstones", "exempt", "enrol",
     "revoke", "read_liveness", "read_metrics",
+    # The governance workflow (docs/governance.md).
+    "approve", "deny", "withdraw", "sync", "control", "consent", "export", "delete_data", "list_deletions",
 )
 PURPOSES = ("collection", "self_service", "governance", "operations", "processing", "model_training")
 

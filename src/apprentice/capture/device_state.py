@@ -4,6 +4,9 @@
         policy.yaml     the organisation's capture policy (default location)
         consent.json    what the contributor accepted (apprentice.policy.ConsentStore)
         pause.json      {"until": ISO time} while paused; absent when not paused
+        organisation.json  what the collector said at the last sync (written by
+                        `apprentice agent`): {"capture_enabled", "reason", "exempt",
+                        "synced_at"}; absent on a device that never synced (standalone)
         status.json     the running recorder's state, for `apprentice status`
         commands/       requests to the running recorder (`apprentice task start/end`),
                         one JSON file each, named so that name order is the order sent
@@ -31,6 +34,20 @@ from apprentice.paths import config_dir
 from apprentice.policy import ConsentStore
 
 _ONE_MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationState:
+    """The organisation's side of the capture decision, as last synced from the collector."""
+
+    capture_enabled: bool = True
+    reason: str | None = None  # why capture is not enabled (docs/privacy.md reason codes)
+    exempt: bool = False
+
+    @property
+    def capture_disabled(self) -> str | None:
+        """For :class:`apprentice.policy.CaptureState`: None, or the refusal reason."""
+        return None if self.capture_enabled else (self.reason or "capture_disabled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +94,36 @@ class DeviceState:
         write_atomically(self.pause_path, json.dumps({"until": until.isoformat()}).encode())
 
     @property
+    def organisation_path(self) -> Path:
+        return self.root / "organisation.json"
+
+    def organisation(self) -> OrganisationState:
+        """The last synced organisation state; no file: a standalone device (no restriction).
+        A damaged file disables capture (fail closed)."""
+        try:
+            data = json.loads(self.organisation_path.read_text())
+            state = OrganisationState(bool(data["capture_enabled"]), data.get("reason"), bool(data["exempt"]))
+        except FileNotFoundError:
+            return OrganisationState()
+        except (OSError, ValueError, KeyError, TypeError):
+            return OrganisationState(capture_enabled=False, reason="capture_disabled")
+        if state.reason is not None and not isinstance(state.reason, str):
+            return OrganisationState(capture_enabled=False, reason="capture_disabled", exempt=state.exempt)
+        return state
+
+    def write_organisation(self, capture_enabled: bool, reason: str | None, exempt: bool,
+                           synced_at: datetime) -> bool:
+        """Record what the collector said; return True if it changed (then the file is written)."""
+        new = OrganisationState(capture_enabled, reason, exempt)
+        if self.organisation_path.exists() and self.organisation() == new:
+            return False
+        self.root.mkdir(parents=True, exist_ok=True)
+        body = {"capture_enabled": capture_enabled, "reason": reason, "exempt": exempt,
+                "synced_at": synced_at.isoformat()}
+        write_atomically(self.organisation_path, json.dumps(body).encode())
+        return True
+
+    @property
     def commands_dir(self) -> Path:
         return self.root / "commands"
 
@@ -111,9 +158,10 @@ class DeviceState:
                 taken.append(command)
         return taken
 
-    def stamp(self) -> tuple[float, float]:
-        """Modification times of the consent and pause files (to notice changes cheaply)."""
-        return (_mtime(self.root / "consent.json"), _mtime(self.pause_path))
+    def stamp(self) -> tuple[float, float, float]:
+        """Modification times of the consent, pause and organisation files (to notice
+        changes cheaply)."""
+        return (_mtime(self.root / "consent.json"), _mtime(self.pause_path), _mtime(self.organisation_path))
 
 
 def read_status(state: DeviceState) -> dict[str, object]:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apprentice import events as ev
-from apprentice.capture.device_state import DeviceState
+from apprentice.capture.device_state import DeviceState, OrganisationState
 from apprentice.errors import PolicyError
 from apprentice.policy import CaptureState, Decision, Notice, Policy, decide, load_policy
 from apprentice.redact import Redactor, safe_redact, safe_redact_url
@@ -55,7 +55,8 @@ class CaptureGate:
         self._window: ev.WindowInfo | None = None
         self._last_input = monotonic()
         self._secure_input = False
-        self._files_stamp: tuple[float, float] | None = None
+        self._files_stamp: tuple[float, ...] | None = None
+        self._organisation = OrganisationState()
         self._consent_version: int | None = None
         self._paused_until: datetime | None = None
         self.decision = Decision(capture=False, keys=False, reason="no_window")
@@ -104,6 +105,8 @@ class CaptureGate:
             consent_version=self._consent_version,
             paused_until=self._paused_until,
             secure_input=False,
+            exempt=self._organisation.exempt,
+            capture_disabled=self._organisation.capture_disabled,
         )
         try:
             return decide(window, self._wall_clock(), state).capture
@@ -146,6 +149,7 @@ class CaptureGate:
         except Exception:  # a damaged record is no consent (fail closed)
             self._consent_version = None
         self._paused_until = self._state.paused_until()
+        self._organisation = self._state.organisation()
 
     def _redecide(self) -> Decision:
         if self.policy_error is not None:
@@ -158,6 +162,8 @@ class CaptureGate:
             paused_until=self._paused_until,
             idle_seconds=self._monotonic() - self._last_input,
             secure_input=self._secure_input,
+            exempt=self._organisation.exempt,
+            capture_disabled=self._organisation.capture_disabled,
         )
         try:
             self.decision = decide(self._window, self._wall_clock(), state)

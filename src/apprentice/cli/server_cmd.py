@@ -111,3 +111,38 @@ def create(
         metadata.close()
     typer.echo(token)
     typer.echo(f"created {row.id} ({row.role}); the token above is shown once", err=True)
+
+
+@accounts.command("set-password")
+def set_password_cmd(
+    ctx: typer.Context,
+    account: str = typer.Option(..., "--account", help="Account id (acc-…) printed when it was created."),
+    login: str = typer.Option(..., "--login", help="The name to sign in to the portal with."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+    config: Path | None = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
+) -> None:
+    """Let an account sign in to the portal with a login and password (scrypt-hashed).
+
+    Example: apprentice server accounts set-password --account acc-1f… --login alice
+    """
+    try:
+        from apprentice.server import load_settings
+        from apprentice.server.signin import set_password
+        from apprentice.server.storage.metadata import open_metadata
+    except ImportError as exc:
+        raise _missing_extra(exc) from None
+    if password_stdin:
+        import sys
+
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = load_settings(config or ctx.obj)
+    metadata = open_metadata(settings.database_url)
+    try:
+        set_password(metadata, account, login, password)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    finally:
+        metadata.close()
+    typer.echo(f"{account} can now sign in to the portal as {login}", err=True)

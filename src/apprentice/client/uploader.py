@@ -10,6 +10,7 @@ use ``httpx.MockTransport``/``ASGITransport`` and never sleep.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Generator
@@ -90,6 +91,13 @@ class Uploader:
         """The current (key id, public key) of this device's contributor."""
         doc = self._send("GET", "/api/v1/device/key", b"").json()
         return doc["key_id"], unb64(doc["contributor_public_key"])
+
+    def sync(self, report: dict[str, Any]) -> dict[str, Any]:
+        """Report this device's state and get what to apply (docs/governance.md)."""
+        body = json.dumps(report, separators=(",", ":")).encode()
+        answer: dict[str, Any] = self._send("POST", "/api/v1/device/sync", body,
+                                            {"Content-Type": "application/json"}).json()
+        return answer
 
     def forget_me(self) -> dict[str, Any]:
         """Ask the collector to forget this contributor (destroys their key; irreversible)."""

@@ -12,7 +12,7 @@ from apprentice.policy.consent import (
     load_notice,
     parse_notice,
 )
-from apprentice.policy.decide import REASONS, CaptureState, Decision, decide
+from apprentice.policy.decide import ORGANISATION_REASONS, REASONS, CaptureState, Decision, decide
 from apprentice.policy.errors import ConsentError, PolicyError
 from apprentice.policy.match import AppRule, DomainRule, RuleSet
 from apprentice.policy.pause import PauseController, PauseGrant
@@ -20,6 +20,7 @@ from apprentice.policy.rules import POLICY_VERSION, Policy, load_policy, parse_p
 from apprentice.policy.schedule import Schedule
 
 __all__ = [
+    "ORGANISATION_REASONS",
     "POLICY_VERSION",
     "REASONS",
     "AppRule",

@@ -117,6 +117,13 @@ class ConsentStore:
         if now.tzinfo is None:
             raise ValueError("consent needs a timezone-aware time")
         record = ConsentRecord(notice.version, notice.sha256, now)
+        self.save(record)
+        return record
+
+    def save(self, record: ConsentRecord) -> None:
+        """Write ``record`` as it is (the agent copies an acceptance made in the portal)."""
+        if record.accepted_at.tzinfo is None:
+            raise ValueError("consent needs a timezone-aware time")
         body = json.dumps(
             {
                 "notice_version": record.notice_version,
@@ -126,7 +133,6 @@ class ConsentStore:
             sort_keys=True,
         ).encode("utf-8")
         self._write_atomically(body)
-        return record
 
     def withdraw(self) -> bool:
         """Remove the record; return True if there was one. Capture stops at once."""

@@ -6,16 +6,18 @@ exemption) and returns a :class:`Decision`. The checks run in a fixed order, fir
 refusal wins:
 
     1. exempt          the person is exempted (policy or device state)
-    2. no_consent      the current notice version has not been accepted
-    3. locked          the screen is locked
-    4. paused          the contributor paused, and the pause has not ended
-    5. idle            no input for the policy's idle time
-    6. outside_hours   the policy's schedule says this is not work time
-    7. no_window       no focused window is known
-    8. private_window  the browser says the window is private (incognito), or cannot see it
-    9. denylisted:*    built-in denylist, then the policy's additions (deny wins)
-   10. not_allowlisted default-deny: nothing matched the allowlist
-   11. secure_input    allowed, but a password/secure field has focus: no keystrokes
+    2. dpia_pending    the organisation's capture is not enabled (no approved DPIA; also
+                       ``no_policy`` / ``capture_disabled``, see :data:`ORGANISATION_REASONS`)
+    3. no_consent      the current notice version has not been accepted
+    4. locked          the screen is locked
+    5. paused          the contributor paused, and the pause has not ended
+    6. idle            no input for the policy's idle time
+    7. outside_hours   the policy's schedule says this is not work time
+    8. no_window       no focused window is known
+    9. private_window  the browser says the window is private (incognito), or cannot see it
+   10. denylisted:*    built-in denylist, then the policy's additions (deny wins)
+   11. not_allowlisted default-deny: nothing matched the allowlist
+   12. secure_input    allowed, but a password/secure field has focus: no keystrokes
 
 A reason is one of the fixed codes in :data:`REASONS` and never contains window content,
 so it may be written into a ``gap`` event. This module does no I/O and reads no clock:
@@ -31,10 +33,16 @@ from apprentice.events import WindowInfo
 from apprentice.policy.defaults import DENYLIST
 from apprentice.policy.rules import Policy
 
+# Why the organisation's capture is off (the collector says so at device sync):
+# dpia_pending - no approved DPIA; no_policy - no policy published; capture_disabled - any
+# other or unreadable reason (fail closed).
+ORGANISATION_REASONS = frozenset({"dpia_pending", "no_policy", "capture_disabled"})
+
 REASONS = frozenset(
     {
-        "allowed", "exempt", "no_consent", "locked", "paused", "idle", "outside_hours",
-        "no_window", "private_window", "not_allowlisted", "secure_input", "denylisted:policy",
+        "allowed", "exempt", *ORGANISATION_REASONS, "no_consent", "locked", "paused", "idle",
+        "outside_hours", "no_window", "private_window", "not_allowlisted", "secure_input",
+        "denylisted:policy",
         *(f"denylisted:{category}" for category, _ in DENYLIST),
     }
 )
@@ -56,6 +64,8 @@ class CaptureState:
     ``notice_version`` is the version of the notice shipped with this agent;
     ``consent_version`` the version the contributor accepted (None: never, or withdrawn).
     ``idle_seconds`` is the time since the last input; ``paused_until`` an aware datetime.
+    ``capture_disabled`` is None while the organisation's capture is enabled, else why not
+    (one of :data:`ORGANISATION_REASONS`).
     """
 
     policy: Policy
@@ -66,6 +76,7 @@ class CaptureState:
     locked: bool = False
     secure_input: bool = False
     exempt: bool = False
+    capture_disabled: str | None = None
 
 
 def _refuse(reason: str) -> Decision:
@@ -79,6 +90,9 @@ def decide(window: WindowInfo | None, now: datetime, state: CaptureState) -> Dec
     policy = state.policy
     if state.exempt or policy.exempt:
         return _refuse("exempt")
+    if state.capture_disabled is not None:
+        reason = state.capture_disabled
+        return _refuse(reason if reason in ORGANISATION_REASONS else "capture_disabled")
     if state.consent_version is None or state.consent_version != state.notice_version:
         return _refuse("no_consent")
     if state.locked:

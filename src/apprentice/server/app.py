@@ -29,10 +29,24 @@ from apprentice.authz import Authorizer
 from apprentice.server.api import CollectorApi
 from apprentice.server.audit_sink import AuditSink
 from apprentice.server.deps import AppState
+from apprentice.server.governance import EpisodeArchive, Governance
 from apprentice.server.keys import ContributorKeys
 from apprentice.server.metrics import Metrics
 from apprentice.server.problems import ApiError
-from apprentice.server.routes import admin, chunks, contributors, device, enrolment, health, me, pipeline
+from apprentice.server.routes import (
+    admin,
+    chunks,
+    contributors,
+    deletions,
+    device,
+    enrolment,
+    governance,
+    health,
+    me,
+    pipeline,
+    self_service,
+    sync,
+)
 from apprentice.server.settings import ServerSettings
 from apprentice.server.storage.blobs import BlobStore
 from apprentice.server.storage.metadata import MetadataStore
@@ -55,16 +69,20 @@ def create_app(
     clock: Callable[[], datetime] = _utcnow,
     metrics: Metrics | None = None,
     run_purge_loop: bool = True,
+    episodes: EpisodeArchive | None = None,
 ) -> FastAPI:
     """Build the collector app from its collaborators (tests pass memory stores).
 
     ``audit`` receives every authorisation decision; ``authorizer`` defaults to the shipped
     policies (loading them raises PolicyLoadError if they are too broad or invalid).
+    ``episodes`` gives a contributor's redacted episodes for their data export (the pipeline
+    side; docs/governance.md); without it the export says episodes are not available.
     """
     api = CollectorApi(metadata, blobs, keys, max_token_ttl_s=settings.enrolment_token_max_ttl_s)
     authorizer = authorizer or Authorizer(folder=settings.authz_policy_dir, clock=clock)
     app_state = AppState(settings=settings, api=api, metrics=metrics or Metrics(), clock=clock,
-                         authorizer=authorizer, audit=audit)
+                         authorizer=authorizer, audit=audit,
+                         governance=Governance(metadata, blobs, episodes=episodes))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -83,7 +101,8 @@ def create_app(
     )
     app.state.apprentice = app_state
     for router in (health.router, enrolment.router, device.router, chunks.router, admin.router, me.router,
-                   contributors.router, pipeline.router):
+                   contributors.router, pipeline.router, governance.router, self_service.router, sync.router,
+                   deletions.router):
         app.include_router(router)
     _install_error_handlers(app)
     _install_access_log(app, app_state)

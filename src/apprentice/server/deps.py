@@ -2,7 +2,8 @@
 way in: :func:`authorize`, the dependency every route declares.
 
 ``authorize(action, resource_type, ...)`` works out who is calling (a bearer account, a
-signed device request, or nobody), the purpose (``X-Apprentice-Purpose``), and the resource
+signed device request, a signed-in portal session on pages, or nobody), the purpose
+(``X-Apprentice-Purpose``, or the one a portal page declares), and the resource
 (its owner from the path or the caller), asks the Cedar policies, records the decision in the
 audit sink, and refuses: 401 when an anonymous caller is denied, 403 naming the missing
 permission when anyone else is. Routes receive an :class:`Access` describing the caller.
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,13 +30,16 @@ from apprentice.server.auth import DEVICE_HEADER, NONCE_HEADER, SIGNATURE_HEADER
 from apprentice.server.metrics import Metrics
 from apprentice.server.problems import ApiError
 from apprentice.server.settings import ServerSettings
+from apprentice.server.signin import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Sessions, csrf_matches
 from apprentice.server.storage.metadata import AccountRow, DeviceRow
 
 SMALL_BODY = 64 * 1024
+FORM_BODY = 256 * 1024
 PURPOSE_HEADER = "x-apprentice-purpose"
 ANONYMOUS = Principal("Anonymous", "anonymous")
 
-Owner = Literal["none", "self", "path", "chunk"]
+Owner = Literal["none", "self", "path", "chunk", "lookup"]
+OwnerLookup = Callable[["AppState", str], "str | None"]
 
 
 @dataclass
@@ -45,6 +50,7 @@ class AppState:
     clock: Callable[[], datetime]
     authorizer: Authorizer
     audit: AuditSink
+    governance: Any = None  # apprentice.server.governance.Governance (typed there; no import cycle)
     inflight: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -116,6 +122,7 @@ class Access:
     account: AccountRow | None = None
     device_row: DeviceRow | None = None
     body: bytes = b""
+    csrf_token: str | None = None  # a portal session's, for the forms of the page
     _complete: Callable[[bytes], Awaitable[Access]] | None = field(default=None, repr=False)
 
     @property
@@ -143,15 +150,34 @@ class Access:
         return done.device_row
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    """The fields of a URL-encoded form body (read once per request, at most FORM_BODY bytes;
+    a repeated field keeps its last value)."""
+    cached: dict[str, str] | None = getattr(request.state, "form_fields", None)
+    if cached is None:
+        body = await read_body(request, FORM_BODY)
+        try:
+            cached = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200))
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "bad_form", "the form could not be read; reload the page") from None
+        request.state.form_fields = cached
+    return cached
+
+
 def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_param: str | None = None,
-              implied_purpose: str | None = None, defer_device_body: bool = False) -> Any:
+              implied_purpose: str | None = None, defer_device_body: bool = False,
+              lookup: OwnerLookup | None = None, page_purpose: str | None = None) -> Any:
     """The dependency every route declares (see the module docstring).
 
     ``owner`` says whose the resource is: ``none`` (nobody's), ``self`` (the caller's own
     contributor), ``path`` (the contributor id in path parameter ``id_param``) or ``chunk``
-    (the contributor of the chunk in ``id_param``). ``implied_purpose`` applies to anonymous
+    (the contributor of the chunk in ``id_param``) or ``lookup`` (``lookup(state, value of
+    id_param)`` names the owner, e.g. of an exemption request). ``implied_purpose`` applies to anonymous
     callers without a purpose header (devices imply ``collection``). ``defer_device_body``:
     the route reads the body itself and calls :meth:`Access.device` with it.
+    ``page_purpose``: a portal page; the caller is the signed-in browser session (cookie),
+    the purpose is the one the page declares, and every other method than GET/HEAD must
+    carry the session's CSRF token (form field or header), else 403.
     """
 
     async def dependency(
@@ -162,6 +188,8 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
                         "Devices may omit it (collection).")] = None,
     ) -> Access:
         st = state(request)
+        if page_purpose is not None:
+            return await _page_access(request, action, resource_type, owner, id_param, page_purpose, lookup)
         header_purpose = x_apprentice_purpose
         signed = any(h in request.headers for h in (DEVICE_HEADER, NONCE_HEADER, SIGNATURE_HEADER))
         if credentials is not None or request.headers.get("authorization"):
@@ -175,7 +203,7 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
             assert account is not None
             principal = Principal(ROLES[account.role], account.id, account.subject)
             access = Access(principal, _purpose(header_purpose, None), None, account=account)
-            return await _decide(request, access, action, resource_type, owner, id_param)
+            return await _decide(request, access, action, resource_type, owner, id_param, lookup)
         if signed:
             purpose = _purpose(header_purpose, "collection")
 
@@ -187,16 +215,39 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
                     raise
                 principal = Principal("Device", device.id, device.contributor_id)
                 access = Access(principal, purpose, None, device_row=device, body=body)
-                return await _decide(request, access, action, resource_type, owner, id_param)
+                return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
             if defer_device_body:
                 return Access(ANONYMOUS, purpose, None, _complete=complete)
             return await complete(await read_body(request, SMALL_BODY))
         access = Access(ANONYMOUS, _purpose(header_purpose, implied_purpose), None)
-        return await _decide(request, access, action, resource_type, owner, id_param)
+        return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
     dependency.__apprentice_authorize__ = (action, resource_type)  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+async def _page_access(request: Request, action: str, resource_type: str, owner: Owner,
+                       id_param: str | None, purpose: str, lookup: OwnerLookup | None) -> Access:
+    st = state(request)
+    sessions = st.extra.get("portal_sessions")
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    session = None
+    if isinstance(sessions, Sessions) and session_id:
+        session = await run_in_threadpool(sessions.resolve, session_id, st.clock())
+    if session is None or session.account.role not in ROLES:
+        await record(st, ANONYMOUS, action, Resource(resource_type), None, purpose, "deny")
+        raise _unauthenticated("sign in to open this page")
+    account = session.account
+    principal = Principal(ROLES[account.role], account.id, account.subject)
+    if request.method not in ("GET", "HEAD"):
+        submitted = request.headers.get(CSRF_HEADER) or (await form_fields(request)).get(CSRF_FIELD)
+        if not csrf_matches(session, submitted):
+            await record(st, principal, action, Resource(resource_type), None, purpose, "deny")
+            raise ApiError(403, "csrf_failed",
+                           "this form is out of date or was not sent from this site; reload the page")
+    access = Access(principal, purpose, None, account=account, csrf_token=session.csrf_token)
+    return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
 
 def _purpose(header: str | None, implied: str | None) -> str:
@@ -214,7 +265,7 @@ async def _account(st: AppState, credentials: HTTPAuthorizationCredentials | Non
 
 
 async def _decide(request: Request, access: Access, action: str, resource_type: str, owner: Owner,
-                  id_param: str | None) -> Access:
+                  id_param: str | None, lookup: OwnerLookup | None = None) -> Access:
     st = state(request)
     path_value = str(request.path_params.get(id_param, "")) if id_param else ""
     owner_id: str | None = None
@@ -225,6 +276,8 @@ async def _decide(request: Request, access: Access, action: str, resource_type: 
     elif owner == "chunk" and path_value:
         row = await run_in_threadpool(st.api.metadata.chunk, path_value) if len(path_value) == 64 else None
         owner_id = row.contributor_id if row is not None else None
+    elif owner == "lookup" and path_value and lookup is not None:
+        owner_id = await run_in_threadpool(lookup, st, path_value)
     resource_id = path_value or (owner_id if owner == "self" and owner_id else "*")
     resource = Resource(resource_type, resource_id[:128], owner_id)
     decision = st.authorizer.decide(access.principal, action, resource, access.purpose)

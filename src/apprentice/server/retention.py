@@ -56,6 +56,12 @@ def purge_expired(metadata: MetadataStore, blobs: BlobStore, max_age: timedelta,
     return total
 
 
+def delete_chunk_ids(metadata: MetadataStore, blobs: BlobStore, chunk_ids: list[str]) -> int:
+    """Delete these chunks (blobs, then rows); return how many rows went. A contributor's
+    own deletion of a time range uses it (server/governance.py)."""
+    return _delete_chunks(metadata, blobs, chunk_ids)
+
+
 def _delete_chunks(metadata: MetadataStore, blobs: BlobStore, chunk_ids: list[str]) -> int:
     # Blob first, then row: a crash in between leaves a row whose blob is gone, which the
     # next run deletes; never a blob that no row points to.

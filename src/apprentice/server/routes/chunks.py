@@ -42,6 +42,9 @@ async def put_chunk(
     try:
         body = await read_body(request, st.settings.max_chunk_bytes)
         device = await access.device(body)
+        if await run_in_threadpool(st.governance.is_exempt, device.contributor_id):
+            raise ApiError(403, "exempt",
+                           "this contributor is exempt from recording; nothing more is accepted")
         created = await run_in_threadpool(st.api.store_chunk, device, chunk_id, body, st.clock())
     except ApiError as exc:
         st.metrics.chunks.labels(outcome=exc.code).inc()

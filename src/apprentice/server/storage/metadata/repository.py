@@ -303,6 +303,77 @@ class MetadataStore:
                 update(t.accounts).where(t.accounts.c.id == account_id).values(disabled=True))
         return bool(result.rowcount)
 
+    # -- portal sign-in (docs/portal.md) ------------------------------------------------
+    def set_login(self, account_id: str, login: str, password_hash: str) -> bool:
+        """Give an account a login name and password hash; False if there is no such account.
+        IntegrityError when another account already has this login."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(t.accounts).where(t.accounts.c.id == account_id).values(
+                login=login, password_hash=password_hash))
+        return bool(result.rowcount)
+
+    def account_by_login(self, login: str) -> tuple[AccountRow, str] | None:
+        """The account with this login and its password hash (None: no such login)."""
+        a = t.accounts.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(a.id, a.role, a.subject, a.created_at, a.disabled, a.password_hash)
+                .where(a.login == login)
+            ).first()
+        if row is None or row[5] is None:
+            return None
+        return AccountRow(row[0], row[1], row[2], _utc(row[3]), bool(row[4])), row[5]
+
+    def add_session(self, id_sha256: str, account_id: str, csrf_token: str, now: datetime,
+                    expires_at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(t.portal_sessions).values(
+                id_sha256=id_sha256, account_id=account_id, csrf_token=csrf_token, created_at=now,
+                expires_at=expires_at))
+
+    def session(self, id_sha256: str, now: datetime) -> tuple[AccountRow, str] | None:
+        """The account of an unexpired session and the session's CSRF token."""
+        a, s = t.accounts.c, t.portal_sessions.c
+        query = (select(a.id, a.role, a.subject, a.created_at, a.disabled, s.csrf_token)
+                 .join(t.portal_sessions, s.account_id == a.id)
+                 .where(s.id_sha256 == id_sha256, s.expires_at > now))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return AccountRow(row[0], row[1], row[2], _utc(row[3]), bool(row[4])), row[5]
+
+    def delete_sessions(self, *, id_sha256: str | None = None, expired_at: datetime | None = None) -> int:
+        """Delete one session (sign-out) or every session expired at ``expired_at``."""
+        s = t.portal_sessions.c
+        query = delete(t.portal_sessions)
+        if id_sha256 is not None:
+            query = query.where(s.id_sha256 == id_sha256)
+        elif expired_at is not None:
+            query = query.where(s.expires_at <= expired_at)
+        else:
+            raise ValueError("name a session or an expiry time")
+        with self.engine.begin() as conn:
+            return int(conn.execute(query).rowcount)
+
+    def device_overview(self) -> list[tuple[str, datetime, datetime | None, datetime | None, str | None,
+                                           datetime | None]]:
+        """(device id, enrolled at, revoked at, last chunk received at, agent version, last
+        sync) of every device; for aggregate fleet figures only (no contributor ids)."""
+        d, c, r = t.devices.c, t.chunks.c, t.device_reports.c
+        last = (select(c.device_id, func.max(c.received_at).label("last"))
+                .group_by(c.device_id).subquery())
+        query = (select(d.id, d.created_at, d.revoked_at, last.c.last, r.agent_version, r.reported_at)
+                 .join(last, last.c.device_id == d.id, isouter=True)
+                 .join(t.device_reports, r.device_id == d.id, isouter=True).order_by(d.created_at, d.id))
+
+        def utc(value: datetime | None) -> datetime | None:
+            return None if value is None else _utc(value)
+
+        with self.engine.connect() as conn:
+            return [(row[0], _utc(row[1]), utc(row[2]), utc(row[3]), row[4], utc(row[5]))
+                    for row in conn.execute(query)]
+
     def contributor_created_at(self, contributor_id: str) -> datetime | None:
         with self.engine.connect() as conn:
             row = conn.execute(
