@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from apprentice.server.keys._local import LocalMasterWrapper
+from apprentice.keys._local import LocalMasterWrapper
 
 from apprentice.audit import AuditLog, MemoryAuditStore
 from apprentice.client import DeviceIdentity, Uploader, enroll
