@@ -12,13 +12,13 @@ import sys
 import gi
 
 gi.require_version("Gtk", "3.0")
-from gi.repository import Gtk  # noqa: E402
+from gi.repository import GLib, Gtk  # noqa: E402
 
 
 def main() -> None:
     title, wm_class, x, y = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     window = Gtk.Window(title=title)
-    window.set_wmclass(wm_class, wm_class)
+    window.set_wmclass(wm_class.lower(), wm_class)
     window.move(x, y)
     window.set_default_size(420, 300)
     window.connect("destroy", Gtk.main_quit)
@@ -59,8 +59,19 @@ def main() -> None:
     box.pack_start(Gtk.Label(label=f"{title} body text"), True, True, 0)
 
     window.show_all()
-    say("ready")
+    widgets = {"menu": file_item, "combo": combo, "user": user, "password": secret, "button": button}
+    GLib.timeout_add(300, lambda: report_ready(window, widgets))
     Gtk.main()
+
+
+def report_ready(window, widgets) -> bool:
+    """Print each widget's centre in root coordinates, then "ready"."""
+    _, ox, oy = window.get_window().get_origin()
+    for name, widget in widgets.items():
+        box = widget.get_allocation()
+        say(f"at {name} {ox + box.x + box.width // 2} {oy + box.y + box.height // 2} {box.height}")
+    say("ready")
+    return False
 
 
 def say(line: str) -> None:
