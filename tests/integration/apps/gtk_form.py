@@ -4,7 +4,9 @@ Not part of apprentice: it stands in for a real work application with a menu, a 
 a button and a password field, so that the recorder's AT-SPI backend meets real widgets.
 Prints one line per user action on stdout (so the test knows a click arrived).
 
-    /usr/bin/python3 gtk_form.py TITLE WM_CLASS X Y
+    /usr/bin/python3 gtk_form.py TITLE WM_CLASS X Y [WIDTH HEIGHT [no-password]]
+
+(bench/recorder.py uses the last form: a bigger window without the password field.)
 """
 
 import sys
@@ -20,7 +22,9 @@ def main() -> None:
     window = Gtk.Window(title=title)
     window.set_wmclass(wm_class.lower(), wm_class)
     window.move(x, y)
-    window.set_default_size(420, 300)
+    width, height = (int(sys.argv[5]), int(sys.argv[6])) if len(sys.argv) > 6 else (420, 300)
+    with_password = "no-password" not in sys.argv[7:]
+    window.set_default_size(width, height)
     window.connect("destroy", Gtk.main_quit)
     box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=8)
     window.add(box)
@@ -51,7 +55,8 @@ def main() -> None:
     secret.set_visibility(False)
     secret.get_accessible().set_name("Account password")
     secret.connect("changed", lambda e: say(f"password length {len(e.get_text())}"))
-    box.pack_start(secret, False, False, 0)
+    if with_password:
+        box.pack_start(secret, False, False, 0)
 
     button = Gtk.Button(label="Submit request")
     button.connect("clicked", lambda b: say("button Submit request"))
