@@ -14,7 +14,13 @@ Workloads (issue "Capture agent"):
   typical  ≈5 keys/s, ≈20 pointer moves/s, a click every 2 s, for 60 s
   burst    1,000 input events/s for 20 s (800 moves + 100 key presses a second)
 
+With ``--accessibility`` the run is repeated with accessibility off and on, on a D-Bus
+session with AT-SPI's bus and a real GTK 3 form (tests/integration/apps/gtk_form.py, run by
+the system python3) as the focused window, so that each click and burst queries a real
+accessibility tree.
+
 Usage:  .venv/bin/python bench/recorder.py [--workload typical|burst|all] [--seconds N]
+                                           [--accessibility]
 """
 
 from __future__ import annotations
@@ -155,7 +161,13 @@ class SpoolTail:
                         self.arrivals[event.kind].append((event.t, now))
 
 
-def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, object]:
+GTK_FORM = Path(__file__).resolve().parents[1] / "tests" / "integration" / "apps" / "gtk_form.py"
+
+
+def measure(workload: str, seconds: float, frames: bool = True,
+            accessibility: bool | None = None) -> dict[str, object]:
+    """One run; ``accessibility`` None is the classic run (Tk editor, no accessibility bus),
+    False/True a run on the GTK form with a D-Bus session and AT-SPI, elements off/on."""
     plan = build_schedule(workload, seconds)
     with tempfile.TemporaryDirectory() as tmp, VirtualDisplay(1280, 800) as vd:
         env = vd.env()
@@ -164,15 +176,27 @@ def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, obj
         os.environ["APPRENTICE_KEY_DIR"] = env["APPRENTICE_KEY_DIR"]
         os.environ["APPRENTICE_CONFIG_DIR"] = env["APPRENTICE_CONFIG_DIR"]
         _allow_bench_editor()
-        editor = subprocess.Popen(
-            notepad_command("Bench notes", "benchpad") + ["--geometry", "900x600+20+20"], env=env
-        )
+        bus_pid = None
+        if accessibility is None:
+            editor = subprocess.Popen(
+                notepad_command("Bench notes", "benchpad") + ["--geometry", "900x600+20+20"], env=env
+            )
+        else:
+            bus = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1",
+                                  "--print-pid=1"], env=env, capture_output=True, text=True,
+                                 check=True).stdout.split()
+            env["DBUS_SESSION_BUS_ADDRESS"], bus_pid = bus[0], int(bus[1])
+            editor = subprocess.Popen(["/usr/bin/python3", str(GTK_FORM), "Bench notes", "Benchpad",
+                                       "20", "20", "900", "600", "no-password"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wid = wait_for_window(vd, "Bench notes")
         xdotool(vd, "windowactivate", "--sync", wid)
         out = Path(tmp) / "spool"
         cmd = [sys.executable, "-m", "apprentice", "record", "--out", str(out)]
         if not frames:
             cmd += ["--max-frame-rate", "0.0001"]
+        if accessibility is not None:
+            cmd += ["--accessibility" if accessibility else "--no-accessibility"]
         recorder = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         proc = psutil.Process(recorder.pid)
         tail = SpoolTail(out)
@@ -199,9 +223,12 @@ def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, obj
         tail.poll()
         editor.terminate()
         editor.wait(5)
+        if bus_pid is not None:
+            os.kill(bus_pid, signal.SIGTERM)
         sizes = {"events": 0, "frames": 0}
         for _, kind, path in list_segments(out / "segments"):
             sizes["events" if kind == "ev" else "frames"] += path.stat().st_size
+        elements = _element_stats(out)
 
     injected = {k: len(v) for k, v in injector.injected.items()}
     captured = {k: len(tail.arrivals.get(k, [])) - warmup.get(k, 0) for k in injected}
@@ -215,7 +242,8 @@ def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, obj
                 pointer.append(delays[-1])
     minutes = wall / 60
     return {
-        "workload": workload,
+        "workload": workload if accessibility is None else
+        f"{workload}, gtk form, accessibility {'on' if accessibility else 'off'}",
         "seconds": round(wall, 1),
         "cpu_percent_of_one_core": round(100 * cpu / wall, 2),
         "peak_rss_mb": round(peak_kb / 1024, 1),
@@ -230,7 +258,24 @@ def measure(workload: str, seconds: float, frames: bool = True) -> dict[str, obj
         "pointer_delay_ms_p99": (
             round(statistics.quantiles(pointer, n=100)[98], 1) if len(pointer) > 100 else None
         ),
+        "elements": elements,
     }
+
+
+def _element_stats(out: Path) -> dict[str, object] | None:
+    """The element worker's counters from the spool's ``control/stop``, if it ran."""
+    layout = open_layout(out)
+    key = load_key_file(layout.key_path())
+    for _, kind, path in list_segments(out / "segments"):
+        if kind != "ev":
+            continue
+        for item in read_segment(path, key):
+            if not isinstance(item, tuple):
+                continue
+            for event in decode_events(item[1]):
+                if isinstance(event, ev.Control) and event.op == "stop":
+                    return event.info.get("elements")
+    return None
 
 
 def _tree_cpu(proc: psutil.Process) -> float:
@@ -277,12 +322,17 @@ def main() -> None:
     parser.add_argument("--workload", choices=["typical", "burst", "all"], default="all")
     parser.add_argument("--seconds", type=float, help="Override the workload's duration.")
     parser.add_argument("--json", action="store_true", help="Print JSON only.")
+    parser.add_argument("--accessibility", action="store_true",
+                        help="Compare accessibility off and on (GTK form, AT-SPI bus).")
     args = parser.parse_args()
     runs = ["typical", "burst"] if args.workload == "all" else [args.workload]
     results = []
     for name in runs:
         seconds = args.seconds or (60 if name == "typical" else 20)
-        results.append(measure(name, seconds))
+        if args.accessibility:
+            results += [measure(name, seconds, accessibility=on) for on in (False, True)]
+        else:
+            results.append(measure(name, seconds))
     machine = {
         "cpu": platform.processor() or platform.machine(),
         "cores": os.cpu_count(),

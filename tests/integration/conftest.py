@@ -64,3 +64,32 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 @pytest.fixture
 def key_dir(tmp_path: Path) -> Path:
     return Path(os.environ["APPRENTICE_KEY_DIR"])
+
+
+@pytest.fixture(scope="session")
+def a11y_session_bus(xserver: VirtualDisplay) -> Iterator[str]:
+    """A D-Bus session bus on the virtual display; AT-SPI's bus launcher starts on demand.
+
+    Yields the session bus address. The accessibility bus (at-spi-bus-launcher and
+    at-spi2-registryd, Debian at-spi2-core) is activated through it by the first client.
+    """
+    launcher = Path("/usr/libexec/at-spi-bus-launcher")
+    if shutil.which("dbus-daemon") is None or not launcher.exists():
+        pytest.skip("needs dbus-daemon and at-spi2-core (apt-get install dbus-daemon at-spi2-core)")
+    out = subprocess.run(
+        ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+        env=xserver.env(), capture_output=True, text=True, timeout=30, check=True,
+    ).stdout.split()
+    address, pid = out[0], int(out[1])
+    try:
+        yield address
+    finally:
+        os.kill(pid, 15)  # the launcher and the accessibility bus end with their session bus
+
+
+@pytest.fixture
+def a11y_display(display: VirtualDisplay, a11y_session_bus: str,
+                 monkeypatch: pytest.MonkeyPatch) -> VirtualDisplay:
+    """The virtual display with the session (and so the accessibility) bus in the environment."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", a11y_session_bus)
+    return display

@@ -33,8 +33,8 @@ class CaptureConfig:
     max_spool_bytes: int = 2 * 1024 * 1024 * 1024
     #: Accessibility (element) queries: each source's time limit per query, and how long the
     #: typed-text guard holds a burst's keys waiting to learn whether the field is a password.
-    element_timeout: float = 0.25
-    element_wait: float = 0.6
+    element_timeout: float = 0.4
+    element_wait: float = 1.0
 
     def __post_init__(self) -> None:
         if self.frame_format not in FRAME_FORMATS:

@@ -142,7 +142,8 @@ class ElementWorker:
         queue_size: int = 32,
     ) -> None:
         """``stamp(cls, **fields)`` is the session's stamper; ``on_focus_answer`` hears every
-        focus query's outcome (the raw answer, or None), before the element is stamped."""
+        focus query's outcome (the raw answer, or None) and every pointer answer that is a
+        password field (keys typed next go there), before the element is stamped."""
         self._callers = [_Caller(source, i) for i, source in enumerate(sources)]
         self._stamp = stamp
         self._gate = gate
@@ -217,8 +218,8 @@ class ElementWorker:
 
     def _answer(self, query: ElementQuery) -> None:
         info = self._ask(query)
-        if query.target == "focus":
-            self._on_focus_answer(query, info)
+        if query.target == "focus" or is_password(info):
+            self._on_focus_answer(query, info)  # a click on a password field counts too
         if info is None:
             return
         if not (self._may_capture() and self._gate.window_allowed(query.window)):

@@ -314,6 +314,8 @@ class CaptureSession:
         if password:
             self._secure_field = True
             self._apply(self.gate.set_secure_input(True))  # before the guard: no key slips between
+        if query.target == "pointer":
+            return  # no keys wait on a click's answer
         if not self.guard.element_answered(query.seq, password) and password:
             self.counts.password_late += 1
             log.warning("a password field was recognised after its first keys were released")

@@ -80,6 +80,7 @@ class ElementSource:
         self._conn: DBusConnection | None = self._connect(connect_timeout)
         self._pids: dict[str, int | None] = {}
         self._windows: dict[int, _WindowCache] = {}
+        self._roles: dict[Ref, str] = {}
 
     # -- the ElementSource protocol -------------------------------------------------------
 
@@ -90,6 +91,7 @@ class ElementSource:
                 return self._element(query, deadline)
             except DBusErrorResponse:
                 self._windows.pop(query.window.wid, None)  # the window's tree changed: ask afresh
+                self._roles.clear()
                 return None
             except (ConnectionError, OSError) as exc:
                 if isinstance(exc, TimeoutError):
@@ -226,6 +228,7 @@ class ElementSource:
             cache.menus = [ref for ref in self._walk([cache.top], deadline, showing_only=False)
                            if self._role(ref, deadline) == "menu"]
             cache.menus_at = time.monotonic()
+            # Without this list a click on an open menu would name the widget beneath it.
         return [m for m in cache.menus + self._popups(cache.app, deadline) if m != cache.top]
 
     def _walk(self, roots: list[Ref], deadline: _Deadline, *, showing_only: bool) -> list[Ref]:
@@ -269,6 +272,7 @@ class ElementSource:
         self._conn = None
         self._windows.clear()
         self._pids.clear()
+        self._roles.clear()
 
     def _call(self, ref: Ref, interface: str, method: str, deadline: _Deadline,
               signature: str | None = None, body: tuple[Any, ...] = ()) -> tuple[Any, ...]:
@@ -295,7 +299,13 @@ class ElementSource:
         return self._pids[bus]
 
     def _role(self, ref: Ref, deadline: _Deadline) -> str:
-        return str(self._call(ref, _ACCESSIBLE, "GetRoleName", deadline)[0]).lower()
+        role = self._roles.get(ref)
+        if role is None:  # an object's role does not change: asked once
+            role = str(self._call(ref, _ACCESSIBLE, "GetRoleName", deadline)[0]).lower()
+            if len(self._roles) > 20_000:
+                self._roles.clear()
+            self._roles[ref] = role
+        return role
 
     def _name(self, ref: Ref, deadline: _Deadline) -> str | None:
         return str(self._prop(ref, "Name", deadline)) or None
