@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from apprentice.keys._local import LocalMasterWrapper
 
 from apprentice.audit import AuditLog, MemoryAuditStore
 from apprentice.client import DeviceIdentity, Uploader, enroll
 from apprentice.client.uploader import DeviceSigner
 from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk
 from apprentice.crypto.sealed import generate_key_pair
+from apprentice.keys._local import LocalMasterWrapper
 from apprentice.server import ServerSettings, create_app
 from apprentice.server.keys import ContributorKeys
 from apprentice.server.storage.blobs import BlobStore, open_blob_store
