@@ -60,7 +60,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str, str, str | None]] = {
     ("GET", "/api/v1/policy/versions"): ("read", "Policy", "none", None),
     ("GET", "/api/v1/policy/versions/{version}"): ("read", "Policy", "none", None),
     ("GET", "/api/v1/exemption-requests"): ("list", "ExemptionRequest", "none", None),
-    ("POST", "/api/v1/exemption-requests/{request_id}/approve"): ("approve", "ExemptionRequest", "lookup", None),
+    ("POST", "/api/v1/exemption-requests/{request_id}/approve"): (
+        "approve", "ExemptionRequest", "lookup", None),
     ("POST", "/api/v1/exemption-requests/{request_id}/deny"): ("deny", "ExemptionRequest", "lookup", None),
     ("GET", "/api/v1/me/notice"): ("read", "ContributorRecord", "self", None),
     ("GET", "/api/v1/me/consent"): ("read", "ContributorRecord", "self", None),
