@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import inspect
 
 from apprentice.server.storage.metadata import (
+    AccountRow,
     ChunkRow,
     ContributorKeyRow,
     MetadataStore,
@@ -96,3 +97,24 @@ def test_chunks_are_listed_by_owner_and_age(db: MetadataStore) -> None:
     assert db.chunk_ids(received_before=NOW + timedelta(days=1)) == ["0" * 64]
     assert db.chunk_ids(contributor_id="alice", limit=2) == ["0" * 64, "1" * 64]
     assert db.delete_chunks(["0" * 64, "1" * 64]) == 2 and db.delete_chunks([]) == 0
+
+
+def test_accounts_are_found_by_token_hash_and_can_be_disabled(db: MetadataStore) -> None:
+    row = AccountRow("acc-1", "pipeline", None, NOW, False)
+    db.add_account(row, "f" * 64)
+    assert db.account_by_token("f" * 64) == row and db.account_by_token("e" * 64) is None
+    assert db.count_accounts("pipeline") == 1 and db.disable_account("acc-1")
+    assert db.account_by_token("f" * 64).disabled and db.count_accounts("pipeline") == 0  # type: ignore[union-attr]
+
+
+def test_chunks_are_numbered_in_receipt_order_and_numbers_are_never_reused(db: MetadataStore) -> None:
+    _seed(db)
+    for i in range(3):
+        db.add_chunk(ChunkRow(f"{i}" * 64, "alice", "dev-1", "kid", 10, NOW + timedelta(seconds=i)))
+    numbered = db.chunks_after(0, 10)
+    assert [r.id for _, r in numbered] == ["0" * 64, "1" * 64, "2" * 64]
+    last = numbered[-1][0]
+    db.delete_chunks(["2" * 64])  # the newest
+    db.add_chunk(ChunkRow("3" * 64, "alice", "dev-1", "kid", 10, NOW))
+    assert [(s > last, r.id) for s, r in db.chunks_after(numbered[1][0], 10)] == [(True, "3" * 64)]
+    assert db.activity("alice").chunks == 3 and db.activity("bob").chunks == 0

@@ -41,6 +41,8 @@ class CollectorProcess:
         return token
 
     def start(self) -> None:
+        if not self.admin_token:  # the privacy officer the tests act as, created before the first start
+            self.admin_token = self.create_account("privacy_officer")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "apprentice", "server", "--config", str(self.config)],
@@ -93,5 +95,4 @@ def configure(tmp: Path, database_url: str, blob_url: str, extra_env: dict[str, 
     env.update(extra_env or {})
     collector = CollectorProcess(f"http://127.0.0.1:{port}", config, keys / "master.key", database_url,
                                  blob_url, env, tmp / "collector.log")
-    collector.admin_token = collector.create_account("privacy_officer")
     return collector

@@ -94,6 +94,8 @@ def create(
 
     Example: apprentice server accounts create --role pipeline --config /etc/apprentice/collector.toml
     """
+    from apprentice.errors import ConfigError
+
     try:
         from apprentice.server import load_settings
         from apprentice.server.accounts import create_account
@@ -105,7 +107,7 @@ def create(
     try:
         row, token = create_account(metadata, role, datetime.now(UTC), contributor)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise ConfigError(str(exc)) from None
     finally:
         metadata.close()
     typer.echo(token)

@@ -95,6 +95,7 @@ class Collector:
     clock: Clock
     settings: ServerSettings
     audit: MemoryAuditSink
+    master_unwrapper: LocalMasterUnwrapper
     sleeps: list[float] = field(default_factory=list)
 
     def close(self) -> None:
@@ -130,6 +131,7 @@ def make_collector(db_url: str = "sqlite://", blob_url: str = "memory://", **set
     keys = ContributorKeys(metadata, LocalMasterWrapper(master_public))
     audit = MemoryAuditSink()
     app = create_app(config, blobs, metadata, keys, audit=audit, clock=clock, run_purge_loop=False)
-    pipeline = PipelineKeyAccess(metadata, LocalMasterUnwrapper(master_private))
+    unwrapper = LocalMasterUnwrapper(master_private)
+    pipeline = PipelineKeyAccess(metadata, unwrapper)
     http = httpx.Client(transport=SyncAsgiTransport(app), base_url="http://testserver")
-    return Collector(app, http, metadata, blobs, keys, pipeline, clock, config, audit)
+    return Collector(app, http, metadata, blobs, keys, pipeline, clock, config, audit, unwrapper)
