@@ -269,7 +269,6 @@ class Governance:
         policy = self.store.current_policy()
         status = self.capture_status()
         exempt = self.store.is_exempt(contributor)
-        recent = self.store.commands_after(contributor, commands_after or 0, now - _COMMAND_HORIZON)
         if commands_after is None:
             # First sync of this agent run: only the newest command matters, if it is a pause
             # still in force (older ones were superseded or have run out).
@@ -277,6 +276,7 @@ class Governance:
             newest = self.store.commands_after(contributor, cursor - 1, now - _COMMAND_HORIZON)
             commands = [c for c in newest if c.kind == "pause" and c.until is not None and c.until > now]
         else:
+            recent = self.store.commands_after(contributor, commands_after, now - _COMMAND_HORIZON)
             commands = [c for c in recent if c.kind == "resume" or (c.until is not None and c.until > now)]
             cursor = max([commands_after, *(c.seq for c in recent)])
         return {

@@ -208,7 +208,7 @@ def _request_owner(st: AppState, request_id: str) -> str | None:
 
 @router.get("/exemption-requests", response_model=ExemptionList, responses={422: {"model": ErrorBody}})
 async def list_exemption_requests(
-    _access: Annotated[Access, authorize("read", "ExemptionRequest")], request: Request,
+    _access: Annotated[Access, authorize("list", "ExemptionRequest")], request: Request,
     status: str | None = Query(None, pattern=r"^(pending|approved|denied)$"),
 ) -> ExemptionList:
     """Exemption requests (all, or those with ``status``), oldest first."""
