@@ -31,6 +31,14 @@ class ConfigError(ApprenticeError):
     """The configuration or environment cannot be used as given."""
 
 
+class ExposureRefused(ConfigError):
+    """The exposure guard refused this deployment; ``lines`` name each problem and its fix."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("refusing to start: this deployment would expose data (see above)")
+        self.lines = lines
+
+
 class UnsupportedPlatform(ConfigError):
     """This desktop session cannot be recorded (the message explains why and what to do)."""
 

@@ -3,18 +3,10 @@
 
 from __future__ import annotations
 
-import logging
-import re
 import threading
-import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import typer
-
-log = logging.getLogger("apprentice.agent")
-_REASON = re.compile(r"^[a-z_]{1,24}(:[a-z_]{1,22})?$")
 
 
 def agent(
@@ -41,118 +33,16 @@ def agent(
 
     Example: apprentice agent --spool ~/recordings/agent --record
     """
-    from apprentice import __version__
-    from apprentice.capture.device_state import DeviceState, read_status
-    from apprentice.capture.supervise import RecorderSupervisor
-    from apprentice.client import DeviceSync, SpoolUploader, Uploader, load_identity
-    from apprentice.crypto import load_key_file
-    from apprentice.errors import UploadError, UploadRejected
-    from apprentice.spool import open_layout
+    from apprentice.capture.device_state import DeviceState
+    from apprentice.client import load_identity
+    from apprentice.embedded.agent_loop import AgentLoop
 
-    identity = load_identity(device_dir)
-    state = DeviceState.default()
-    uploader = Uploader(identity)
-    syncer = DeviceSync(Uploader(identity, max_attempts=2, timeout=15.0), state) if sync else None
-    supervisor = RecorderSupervisor(spool, state, key_file=key_file) if record else None
-    spool_uploader: SpoolUploader | None = None
-    last_upload: datetime | None = None
-    exempt = purged = False
-    stop = threading.Event()
-    next_upload = next_sync = 0.0
-
-    def report() -> dict[str, Any]:
-        info = read_status(state)
-        reason = str(info.get("reason", ""))
-        if exempt:
-            word = "exempt"
-        elif "paused_until" in info:
-            word = "paused"
-        elif info.get("recording"):
-            word = "recording"
-        elif reason == "idle":
-            word = "idle"
-        elif reason == "not_running":
-            word = "not_running"
-        else:
-            word = "stopped"
-        body: dict[str, Any] = {"state": word, "agent_version": __version__[:32],
-                                "spool_bytes": _spool_bytes(spool)}
-        if reason and _REASON.match(reason) and reason != "not_running":
-            body["gap_reason"] = reason
-        if "paused_until" in info:
-            body["paused_until"] = info["paused_until"]
-        if last_upload is not None:
-            body["last_upload_at"] = last_upload.isoformat()
-        return body
-
+    loop = AgentLoop(spool, DeviceState.default(), load_identity(device_dir), key_file=key_file,
+                     record=record, sync=sync, upload_interval=interval, sync_interval=sync_interval,
+                     echo=lambda line: typer.echo(line, err=True))
     try:
-        while True:
-            now = time.monotonic()
-            if syncer is not None and now >= next_sync:
-                next_sync = now + sync_interval
-                try:
-                    outcome = syncer.run_once(report())
-                    if outcome.changed:
-                        typer.echo(f"synced: {', '.join(outcome.changed)}", err=True)
-                    if outcome.exempt and not exempt:
-                        exempt = True
-                        typer.echo("you have been exempted: recording stops and everything not yet "
-                                   "uploaded is destroyed", err=True)
-                except UploadError as exc:
-                    if once:
-                        raise
-                    log.warning("sync failed, will retry: %s", exc)
-            if supervisor is not None:
-                supervisor.tick()
-            if exempt:
-                if not purged and not (supervisor is not None and supervisor.running):
-                    _discard(spool, key_file, spool_uploader)
-                    purged = True
-            elif now >= next_upload:
-                next_upload = now + interval
-                if spool_uploader is None and (spool / "spool.json").exists():
-                    key = load_key_file(key_file or open_layout(spool).key_path())
-                    spool_uploader = SpoolUploader(spool, key, uploader)
-                try:
-                    if spool_uploader is not None:
-                        stats = spool_uploader.run_once()
-                        if stats.chunks:
-                            last_upload = datetime.now(UTC)
-                            typer.echo(f"uploaded {stats.chunks} chunks ({stats.bytes / 1e6:.1f} MB)",
-                                       err=True)
-                except UploadRejected as exc:
-                    if exc.status == 403 and "exempt" in str(exc):
-                        exempt = True
-                        continue
-                    raise
-                except UploadError as exc:
-                    if once:
-                        raise
-                    log.warning("upload pass failed, will retry: %s", exc)
-            if once or stop.wait(min(1.0, sync_interval, interval)):
-                break
+        loop.run(threading.Event(), once=once)
     except KeyboardInterrupt:
         pass
     finally:
-        if supervisor is not None:
-            supervisor.stop()
-        uploader.close()
-
-
-def _spool_bytes(spool: Path) -> int:
-    try:
-        return sum(p.stat().st_size for p in (spool / "segments").iterdir())
-    except OSError:
-        return 0
-
-
-def _discard(spool: Path, key_file: Path | None, spool_uploader: Any) -> None:
-    """Exempt, and the recorder has stopped: destroy the spool (its key first) and the
-    sealed outbox, so nothing not yet uploaded survives."""
-    from apprentice.capture.recorder import purge_spool
-
-    if (spool / "spool.json").exists():
-        purge_spool(spool, key_file)
-    outbox = spool_uploader.outbox if spool_uploader is not None else spool / "outbox"
-    for entry in outbox.glob("*.chunk") if outbox.is_dir() else ():
-        entry.unlink(missing_ok=True)
+        loop.close()

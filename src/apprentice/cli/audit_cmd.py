@@ -27,7 +27,8 @@ err = Console(stderr=True)
 
 _CONFIG = typer.Option(None, "--config", "-c", help="Collector settings (TOML); its database_url is used.")
 _DB = typer.Option(None, "--database-url", help="SQLAlchemy URL of the collector database.")
-_KEY = typer.Option(None, "--key", help="Audit signing key file [default: ~/.config/apprentice/audit/].")
+_KEY = typer.Option(None, "--key", help="Audit signing key file [default: the config's audit_key_file, "
+                                       "else ~/.config/apprentice/audit/].")
 
 
 def _database_url(config: Path | None, database_url: str | None) -> str:
@@ -68,10 +69,19 @@ def _open_log(config: Path | None, database_url: str | None) -> Iterator[AuditLo
         store.close()
 
 
-def _key_path(key: Path | None) -> Path:
+def _key_path(key: Path | None, config: Path | None = None) -> Path:
+    """--key, else the collector config's audit_key_file, else the per-user default."""
     from apprentice.paths import audit_key_file
 
-    return key if key is not None else audit_key_file()
+    if key is not None:
+        return key
+    if config is not None:
+        from apprentice.server.settings import load_settings
+
+        configured = load_settings(config).audit_key_file
+        if configured is not None:
+            return configured
+    return audit_key_file()
 
 
 @app.command("init-key")
@@ -97,7 +107,7 @@ def checkpoint(
     from apprentice.audit import load_signer
     from apprentice.fileio import write_atomically
 
-    signer = load_signer(_key_path(key))
+    signer = load_signer(_key_path(key, config))
     with _open_log(config, database_url) as log:
         cp = log.checkpoint(signer)
     write_atomically(out, cp.text().encode("utf-8"))
@@ -121,7 +131,7 @@ def verify(
     """
     from apprentice.audit import Checkpoint, VerifierKey, load_signer, verify_log
 
-    vkey = VerifierKey.parse(verifier_key) if verifier_key else load_signer(_key_path(key)).verifier
+    vkey = VerifierKey.parse(verifier_key) if verifier_key else load_signer(_key_path(key, config)).verifier
     checkpoints = [Checkpoint.load(p) for p in checkpoint_files]
     with _open_log(config, database_url) as log:
         report = verify_log(log.store, vkey, checkpoints)

@@ -32,14 +32,22 @@ def _missing_extra(exc: ImportError) -> typer.BadParameter:
 def server(
     ctx: typer.Context,
     config: Path | None = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
+    portal: bool = typer.Option(True, "--portal/--no-portal",
+                                help="Also serve the portal (browser pages at /login) from this app."),
+    migrate_only: bool = typer.Option(False, "--migrate-only",
+                                      help="Upgrade the database schema to this version, then exit."),
 ) -> None:
-    """Run the collector: enrolment, signed uploads of sealed chunks, retention.
+    """Run the collector: enrolment, signed uploads of sealed chunks, retention, and the portal.
 
     It stores ciphertext only and holds no key that can open it. Before it binds it runs the
     exposure checks (as `apprentice doctor` does) and refuses to start, naming every problem
     and its fix, if this deployment would expose data.
 
     On the first start with no privacy-officer account, one is created and its token is printed once.
+
+    The portal needs no extra setup: accounts sign in with the login and password given by
+    `apprentice server accounts set-password`. With several replicas, run
+    `apprentice server --migrate-only` once before rolling them (docs/operations.md).
 
     Example: apprentice server --config /etc/apprentice/collector.toml
     """
@@ -68,7 +76,11 @@ def server(
         typer.echo(problem.line(), err=True)
     if any(p.severity == "refuse" for p in problems):
         raise typer.Exit(EXIT_REFUSED)
-    metadata = open_metadata(settings.database_url)
+    metadata = open_metadata(settings.database_url)  # runs the schema migrations
+    if migrate_only:
+        metadata.close()
+        typer.echo("database schema is up to date", err=True)
+        return
     token = ensure_first_privacy_officer(metadata, datetime.now(UTC))
     if token is not None:
         # Printed, never logged: this is the only copy (the database keeps its SHA-256).
@@ -79,6 +91,13 @@ def server(
     keys = ContributorKeys(metadata, open_master_wrapper(settings.master_key_url))
     audit = AuditLog(SqlAuditStore(metadata.engine))  # tamper-evident, in the collector's database
     app_ = create_app(settings, blobs, metadata, keys, audit=audit)
+    if portal:
+        from apprentice.web import FolderDatasets
+        from apprentice.web.wiring import portal_for
+
+        datasets = FolderDatasets(settings.datasets_dir) if settings.datasets_dir is not None else None
+        portal_for(app_, settings, audit, datasets=datasets, checkpoints=settings.checkpoints_dir,
+                   config_path=config)
     tls = ({"ssl_certfile": str(settings.tls_cert_file), "ssl_keyfile": str(settings.tls_key_file)}
            if settings.tls_cert_file and settings.tls_key_file else {})
     uvicorn.run(app_, host=settings.host, port=settings.port, log_config=None, access_log=False, **tls)

@@ -17,6 +17,8 @@ message naming the key; nothing silently falls back to a default.
     tls_key_file = "/etc/apprentice/tls/key.pem"    # 0600
     allowed_bucket_principals = ["arn:aws:iam::111122223333:role/apprentice-collector"]
     debug = false                              # true is refused by the exposure guard
+    datasets_dir = "/var/lib/apprentice/datasets"  # the portal's ML pages (exported versions)
+    checkpoints_dir = "/var/lib/apprentice/checkpoints"  # audit checkpoints the portal checks
 
 The exposure guard (``apprentice.server.exposure``) checks the deployment these describe
 before the server binds; see docs/exposure-guard.md.
@@ -60,6 +62,10 @@ class ServerSettings(BaseModel):
     # Ed25519 key that signs audit checkpoints; None = apprentice.paths.audit_key_file().
     audit_key_file: Path | None = None
     allowed_bucket_principals: tuple[str, ...] = ()
+    # portal (docs/portal.md): exported dataset folders <name>/<version>/ the ML pages serve;
+    # signed audit checkpoints (*.txt) the officer's page verifies the log against.
+    datasets_dir: Path | None = None
+    checkpoints_dir: Path | None = None
 
     @field_validator("allowed_bucket_principals", mode="before")
     @classmethod

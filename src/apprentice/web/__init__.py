@@ -10,7 +10,7 @@ Layer: edge. May import ``server`` and ``pipeline``; nothing imports it except `
 from apprentice.web.app import Portal, mount_portal
 from apprentice.web.governed import ServerGovernance
 from apprentice.web.history import AccessHistory, AuditStatus
-from apprentice.web.local import FolderDatasets, NoEpisodes
+from apprentice.web.local import FolderDatasets, NoDatasets, NoEpisodes
 from apprentice.web.seams import DatasetCatalog, EpisodeCatalog, Governance
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "EpisodeCatalog",
     "FolderDatasets",
     "Governance",
+    "NoDatasets",
     "NoEpisodes",
     "Portal",
     "ServerGovernance",

@@ -4,7 +4,8 @@ service is wired in.
 ``FolderDatasets`` serves dataset folders built
 by ``apprentice dataset build`` (``ROOT/<name>/<version>/``) and builds a new version by
 filtering the episodes of an existing one, in a background thread with progress.
-``NoEpisodes`` says that nothing has been processed yet.
+``NoEpisodes`` says that nothing has been processed yet; ``NoDatasets`` that this collector
+serves no datasets.
 """
 
 from __future__ import annotations
@@ -34,6 +35,23 @@ class NoEpisodes:
 
     def thumbnail(self, contributor: str, episode_id: str) -> bytes | None:
         return None
+
+
+class NoDatasets:
+    """No dataset folder configured (a standalone collector): the ML pages say there is none."""
+
+    def versions(self) -> list[DatasetVersion]:
+        return []
+
+    def folder(self, name: str, version: str) -> Path:
+        raise KeyError(f"{name}/{version}")
+
+    def build(self, filters: BuildFilters) -> BuildJob:
+        raise ValueError("this collector has no datasets; build them with the pipeline "
+                         "(apprentice dataset build --version NAME)")
+
+    def job(self, job_id: str) -> BuildJob:
+        raise KeyError(job_id)
 
 
 class FolderDatasets:
