@@ -123,6 +123,7 @@ class EmbeddedSystem:
         self._agent_thread: threading.Thread | None = None
         self._metadata: Any = None
         self.audit: Any = None
+        self.uploaded_chunks = 0
 
     # -- start --------------------------------------------------------------------------------
 
@@ -335,6 +336,7 @@ class EmbeddedSystem:
             try:
                 self._agent.drain()
             finally:
+                self.uploaded_chunks += self._agent.uploaded_chunks
                 self._agent.close()
                 self._agent = None
 

@@ -86,14 +86,15 @@ def inspect_dataset(directory: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{manifest_path} cannot be read: {exc}") from exc
     images = sorted((directory / "images").glob("*")) if (directory / "images").is_dir() else []
-    missing = [
-        path for paths in manifest.get("files", {}).values() for path in paths
-        if not (directory / path).is_file()
-    ]
+    files = manifest.get("files", {})
+    if isinstance(files, list):  # an exported pipeline version (`dataset export`): Parquet only
+        files = {"parquet": files}
+    missing = [path for paths in files.values() for path in paths if not (directory / path).is_file()]
     return {
         "name": manifest.get("name"),
+        "version": manifest.get("version"),
         "pipeline_version": manifest.get("pipeline_version"),
-        "formats": sorted(manifest.get("files", {})),
+        "formats": sorted(files),
         "episodes": manifest.get("episodes"),
         "steps": manifest.get("steps"),
         "action_mix": manifest.get("action_mix"),

@@ -223,11 +223,28 @@ def export_version(folder: Path, dataset_key: bytes, out_dir: Path, *, purpose: 
         path.write_bytes(data)
         written.append(target)
     (out_dir / "README.md").write_text(_card(manifest, splits), "utf-8")
+    mix, outcomes = _statistics(out_dir, written)
     summary = {"name": manifest["name"], "version": manifest["version"], "episodes": manifest["episodes"],
                "steps": manifest["steps"], "splits": manifest["splits"], "spec": manifest["spec"],
-               "files": sorted(written) + ["README.md"]}
+               "action_mix": mix, "outcomes": outcomes, "files": sorted(written) + ["README.md"]}
     (out_dir / "dataset.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", "utf-8")
     return summary
+
+
+def _statistics(out_dir: Path, written: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Steps by action type and episodes by outcome (what `dataset inspect` and the portal show)."""
+    from collections import Counter
+
+    import pyarrow.parquet as pq
+
+    mix: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    for rel in written:
+        if rel.startswith("data/steps/"):
+            mix.update(str(v) for v in pq.read_table(out_dir / rel, columns=["action_type"]).column(0).to_pylist())
+        elif rel.startswith("data/episodes/"):
+            outcomes.update(str(v) for v in pq.read_table(out_dir / rel, columns=["outcome"]).column(0).to_pylist())
+    return dict(sorted(mix.items())), dict(sorted(outcomes.items()))
 
 
 def _seal_into(path: Path, cipher: BlobCipher, data: bytes, rel: str) -> str:
