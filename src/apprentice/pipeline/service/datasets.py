@@ -189,13 +189,26 @@ def withdraw_files(data_dir: Path, state: PipelineState) -> int:
 
 
 def export_version(folder: Path, dataset_key: bytes, out_dir: Path, *, purpose: str,
-                   status: str | None = "active") -> dict[str, Any]:
-    """Decrypt a version into a plain dataset folder an ML engineer loads with ``datasets``."""
+                   status: str | None = "active", formats: Sequence[str] = ("parquet",)) -> dict[str, Any]:
+    """Decrypt a version into a plain dataset folder an ML engineer loads with ``datasets``.
+
+    ``formats``: ``parquet`` (the version's own shards, one file per split, with the
+    contributor pseudonym, split and quality columns) and any other exporter of
+    ``apprentice.pipeline.export`` (osworld, agentnet, computer13, wds), which write every
+    split together from the same rows; ``dataset.json`` maps each episode to its split.
+    """
+    from apprentice.pipeline.export import EXPORTERS, create_exporter
+
     if purpose != PURPOSE:
         raise DatasetError(f"datasets are exported for the purpose {PURPOSE!r} only, not {purpose!r}")
     if status is not None and status != "active":
-        raise DatasetError("this dataset version was withdrawn (a contributor was forgotten); "
-                           "export the newest version instead")
+        raise DatasetError("this dataset version was withdrawn (a contributor was forgotten or deleted "
+                           "data); export the newest version instead")
+    chosen = list(dict.fromkeys(f.strip() for f in formats if f.strip()))
+    unknown = [f for f in chosen if f not in EXPORTERS]
+    if not chosen or unknown:
+        raise DatasetError(f"unknown dataset format {', '.join(unknown) or '(none)'}; "
+                           f"choose from {', '.join(EXPORTERS)}")
     try:
         manifest = json.loads((Path(folder) / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError):
@@ -203,31 +216,74 @@ def export_version(folder: Path, dataset_key: bytes, out_dir: Path, *, purpose: 
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise DatasetError(f"{out_dir} is not empty; export into a new folder")
-    cipher = BlobCipher(dataset_key)
-    written: list[str] = []
+    opened = _open_version(Path(folder), dataset_key, manifest)
+    written: dict[str, list[str]] = {}
+    if "parquet" in chosen:
+        written["parquet"] = []
+        for rel, data in opened.items():
+            if rel.startswith("shards/"):
+                table, split = rel.removeprefix("shards/").removesuffix(".parquet.sealed").split("-", 1)
+                target = f"data/{table}/{split}-00000-of-00001.parquet"
+            else:
+                target = rel.removesuffix(".sealed")
+            _write(out_dir / target, data)
+            written["parquet"].append(target)
+    others = [f for f in chosen if f != "parquet"]
+    episode_rows, step_rows = _rows(opened)
+    if others:
+        from apprentice.pipeline.service.rows import dataset_from_rows
+
+        def load_frame(blob: str) -> bytes:
+            try:
+                return opened[f"images/{blob}.png.sealed"]
+            except KeyError:
+                raise KeyError(blob) from None
+
+        dataset = dataset_from_rows(episode_rows, step_rows, load_frame, name=str(manifest["name"]))
+        for name in others:
+            written[name] = sorted(create_exporter(name).write(dataset, out_dir))
     splits = sorted(manifest["splits"])
-    for rel, digest in manifest["files"].items():
-        sealed = (Path(folder) / rel).read_bytes() if (Path(folder) / rel).exists() else None
-        if sealed is None:
-            raise DatasetError(f"{folder} is missing {rel}; the version was withdrawn or damaged")
-        if hashlib.sha256(sealed).hexdigest() != digest:
-            raise DatasetError(f"{rel} in {folder} does not match its manifest; the version was changed")
-        data = cipher.open(sealed, rel.encode())
-        if rel.startswith("shards/"):
-            table, split = rel.removeprefix("shards/").removesuffix(".parquet.sealed").split("-", 1)
-            target = f"data/{table}/{split}-00000-of-00001.parquet"
-        else:
-            target = rel.removesuffix(".sealed")
-        path = out_dir / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        written.append(target)
-    (out_dir / "README.md").write_text(_card(manifest, splits), "utf-8")
+    (out_dir / "README.md").write_text(_card(manifest, splits if "parquet" in chosen else []), "utf-8")
+    files = sorted({f for names in written.values() for f in names} | {
+        str(p.relative_to(out_dir)) for p in (out_dir / "images").glob("*") if p.is_file()})
     summary = {"name": manifest["name"], "version": manifest["version"], "episodes": manifest["episodes"],
                "steps": manifest["steps"], "splits": manifest["splits"], "spec": manifest["spec"],
-               "files": sorted(written) + ["README.md"]}
+               "formats": {k: sorted(v) for k, v in written.items()},
+               "episode_splits": {str(r["episode_id"]): str(r["split"]) for r in episode_rows},
+               "files": files + ["README.md"]}
     (out_dir / "dataset.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", "utf-8")
     return summary
+
+
+def _open_version(folder: Path, dataset_key: bytes, manifest: dict[str, Any]) -> dict[str, bytes]:
+    """Every file of a version, checked against its manifest and decrypted (in memory)."""
+    cipher = BlobCipher(dataset_key)
+    opened: dict[str, bytes] = {}
+    for rel, digest in manifest["files"].items():
+        path = folder / rel
+        if not path.exists():
+            raise DatasetError(f"{folder} is missing {rel}; the version was withdrawn or damaged")
+        sealed = path.read_bytes()
+        if hashlib.sha256(sealed).hexdigest() != digest:
+            raise DatasetError(f"{rel} in {folder} does not match its manifest; the version was changed")
+        opened[rel] = cipher.open(sealed, rel.encode())
+    return opened
+
+
+def _rows(opened: dict[str, bytes]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    tables: dict[str, list[dict[str, Any]]] = {"episodes": [], "steps": []}
+    for rel, data in sorted(opened.items()):
+        if rel.startswith("shards/"):
+            table = rel.removeprefix("shards/").split("-", 1)[0]
+            tables[table] += pq.read_table(io.BytesIO(data)).to_pylist()
+    return tables["episodes"], tables["steps"]
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _seal_into(path: Path, cipher: BlobCipher, data: bytes, rel: str) -> str:
@@ -258,15 +314,18 @@ def _parquet(table: str, rows: list[dict[str, Any]]) -> bytes:
 
 
 def _card(manifest: dict[str, Any], splits: list[str]) -> str:
-    lines = ["---", "configs:"]
-    for config, default in (("steps", True), ("episodes", False)):
-        lines.append(f"- config_name: {config}")
-        if default:
-            lines.append("  default: true")
-        lines.append("  data_files:")
-        for split in splits:
-            lines += [f"  - split: {split}", f"    path: data/{config}/{split}-*.parquet"]
-    lines += ["---", "", f"# {manifest['name']} v{manifest['version']}", "",
+    lines: list[str] = []
+    if splits:  # the Hugging Face configs name the Parquet files; without them there are none
+        lines = ["---", "configs:"]
+        for config, default in (("steps", True), ("episodes", False)):
+            lines.append(f"- config_name: {config}")
+            if default:
+                lines.append("  default: true")
+            lines.append("  data_files:")
+            for split in splits:
+                lines += [f"  - split: {split}", f"    path: data/{config}/{split}-*.parquet"]
+        lines.append("---")
+    lines += ["", f"# {manifest['name']} v{manifest['version']}", "",
               "Pseudonymous computer-use episodes built by the apprentice pipeline: redacted twice "
               "(on the device and again in the pipeline), contributor ids replaced by per-dataset "
               "keyed hashes, times relative to each episode's start, dates coarsened to the month.",

@@ -180,10 +180,15 @@ def test_pipeline_run_status_build_export(recorded: Recorded, collector_url: str
         str(out),
         "--purpose",
         "model_training",
+        "--format",
+        "parquet,osworld,agentnet,computer13,wds",
         env=env,
     )
     assert exported.returncode == 0, exported.stderr[-2000:]
-    assert json.loads((out / "dataset.json").read_text())["episodes"] == 2
+    summary = json.loads((out / "dataset.json").read_text())
+    assert summary["episodes"] == 2
+    assert sorted(summary["formats"]) == ["agentnet", "computer13", "osworld", "parquet", "wds"]
+    assert (out / "agentnet" / "trajectories.jsonl").is_file() and list((out / "wds").glob("*.tar"))
     # the local-spool build still works as before, and needs its arguments
     legacy = _cli("dataset", "build", "--out", str(recorded.tmp / "y"), env=env)
     assert legacy.returncode != 0 and "--from" in legacy.stderr
