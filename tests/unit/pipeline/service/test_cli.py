@@ -88,6 +88,17 @@ def _serve(source: MemoryChunkSource, token: str) -> tuple[ThreadingHTTPServer, 
                     for t in source.tombstones()
                 ]
                 return self._send(200, json.dumps({"tombstones": items}).encode())
+            if url.path == "/api/v1/pipeline/deletions":
+                q = parse_qs(url.query)
+                entries = source.deletions(q.get("after", [None])[0])[: int(q["limit"][0])]
+                items = [
+                    {"deletion_id": d.deletion_id, "contributor_id": d.contributor_id,
+                     "received_from": d.received_from, "received_to": d.received_to,
+                     "requested_at": d.requested_at, "chunk_ids": list(d.chunk_ids), "cursor": d.cursor}
+                    for d in entries
+                ]
+                nxt = items[-1]["cursor"] if len(items) == int(q["limit"][0]) else None
+                return self._send(200, json.dumps({"deletions": items, "next": nxt}).encode())
             return self._send(404, b"{}")
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Api)
