@@ -69,6 +69,7 @@ def run(collector: MemoryCollector, work: Path, name: str, executor: str, worker
         "chunks": stats.chunks,
         "frames": stats.frames,
         "frames_dropped": stats.frames_dropped,
+        "event_chunks_decrypted_to_build": stats.build.chunks_read,
         "episodes": version.episodes,
         "steps": version.steps,
         "steps_per_s": round(version.steps / seconds, 1),

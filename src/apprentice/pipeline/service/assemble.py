@@ -142,13 +142,16 @@ def _build_spool(
         results = build_session(events, frames, redactor, config, literals, stats)
         records = []
         lineage = set(plan.chunk_ids) | {frames[b].chunk_id for b in plan.blobs if b in frames}
-        for episode_rowdict, step_rows, images, quality in results:
+        for episode_rowdict, step_rows, images, quality, started_ns in results:
             chunk_ids = lineage | {frames[b].chunk_id for b in images if b in frames}
+            # ``started_at`` is for the contributor's own view (catalog.py) only: datasets
+            # take ``episode`` and ``steps``, whose only date is the month.
             store.put(
                 EPISODES_KIND,
                 episode_rowdict["episode_id"],
                 json.dumps(
-                    {"episode": episode_rowdict, "steps": step_rows, "images": sorted(images)},
+                    {"episode": episode_rowdict, "steps": step_rows, "images": sorted(images),
+                     "started_at": _iso(started_ns)},
                     sort_keys=True,
                     ensure_ascii=False,
                 ).encode(),
@@ -269,8 +272,9 @@ def build_session(
     config: PipelineConfig,
     literals: dict[str, str],
     stats: AssembleStats,
-) -> list[tuple[dict[str, Any], list[dict[str, Any]], set[str], Quality]]:
-    """One session's events → (episode row, step rows, image blobs, quality) per episode."""
+) -> list[tuple[dict[str, Any], list[dict[str, Any]], set[str], Quality, int | None]]:
+    """One session's events → (episode row, step rows, image blobs, quality, wall-clock start
+    in ns or None) per episode."""
     scrubber = Scrubber(literals)
     scrubber.learn(_texts(events))
     cleaned = _clean_events(events, frames, redactor, scrubber, stats)
@@ -303,7 +307,7 @@ def build_session(
             for column in _TEXT_COLUMNS:
                 if isinstance(item.get(column), str):
                     item[column] = scrubber.scrub(item[column])
-        out.append((row, steps, set(images), quality))
+        out.append((row, steps, set(images), quality, wall(episode.t_start)))
     return out
 
 
@@ -384,3 +388,11 @@ def _wall_at(start: ev.Control | None) -> Callable[[int], int | None]:
     if not isinstance(wall_ns, int) or not isinstance(mono_ns, int):
         return lambda t: None
     return lambda t: wall_ns + (t - mono_ns)
+
+
+def _iso(ns: int | None) -> str | None:
+    if ns is None:
+        return None
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="seconds")

@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,6 +56,8 @@ class VersionSpec:
     sources: tuple[str, ...] = ()
     quality: QualityFilter = field(default_factory=QualityFilter)
     splits: tuple[tuple[str, float], ...] = DEFAULT_SPLITS
+    outcomes: tuple[str, ...] = ()  # success, failure, unknown; "none" for passive episodes
+    built_from: str | None = None  # "name/vN" when derived from a version (the portal's builds)
 
     def __post_init__(self) -> None:
         total = sum(f for _, f in self.splits)
@@ -77,10 +80,23 @@ class VersionSpec:
             return False
         return self.quality.accepts(info.num_steps, info.redacted_share, info.complete)
 
+    def accepts_outcome(self, outcome: str | None) -> bool:
+        return not self.outcomes or (outcome or "none") in self.outcomes
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["splits"] = [list(s) for s in self.splits]
         return out
+
+    @classmethod
+    def from_dict(cls, spec: dict[str, Any]) -> VersionSpec:
+        """The spec a version was built with (as stored by :meth:`as_dict`)."""
+        quality = spec.get("quality") or {}
+        return cls(apps=tuple(spec.get("apps") or ()), sites=tuple(spec.get("sites") or ()),
+                   since=spec.get("since"), until=spec.get("until"), sources=tuple(spec.get("sources") or ()),
+                   quality=QualityFilter(**quality),
+                   splits=tuple((str(n), float(f)) for n, f in spec.get("splits") or DEFAULT_SPLITS),
+                   outcomes=tuple(spec.get("outcomes") or ()), built_from=spec.get("built_from"))
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,11 @@ class VersionResult:
 
 def version_dir(data_dir: Path, name: str, version: int) -> Path:
     return Path(data_dir) / "datasets" / check_dataset_name(name) / f"v{version}"
+
+
+def view_dir(data_dir: Path, name: str, version: int) -> Path:
+    """Where :class:`~.catalog.PipelineDatasets` keeps a version decrypted for the portal."""
+    return Path(data_dir) / "views" / check_dataset_name(name) / f"v{version}"
 
 
 def assign_split(dataset_key: bytes, name: str, episode_id: str,
@@ -120,6 +141,12 @@ def build_version(
     bad = [e for e in chosen if e.episode_id in tombstoned_episodes or e.contributor_id in tombstoned_people]
     if bad:  # the query already excludes them; this guard holds even if it ever did not
         raise DatasetError(f"refusing to build: {len(bad)} selected episodes are tombstoned")
+    records: dict[str, dict[str, Any]] = {}
+    for number, info in enumerate(chosen):
+        records[info.episode_id] = json.loads(store.get(EPISODES_KIND, info.episode_id))
+        if progress:
+            progress(number + 1, len(chosen))
+    chosen = [e for e in chosen if spec.accepts_outcome(records[e.episode_id]["episode"].get("outcome"))]
     if not chosen:
         raise DatasetError("no episode matches these filters; loosen them or run the pipeline first")
     version = state.next_version(name)
@@ -130,11 +157,9 @@ def build_version(
         shutil.rmtree(final)
     cipher = BlobCipher(dataset_key)
     by_split: dict[str, list[tuple[EpisodeInfo, dict[str, Any]]]] = {s: [] for s, _ in spec.splits}
-    for number, info in enumerate(chosen):
-        record = json.loads(store.get(EPISODES_KIND, info.episode_id))
-        by_split[assign_split(dataset_key, name, info.episode_id, spec.splits)].append((info, record))
-        if progress:
-            progress(number + 1, len(chosen))
+    for info in chosen:
+        by_split[assign_split(dataset_key, name, info.episode_id, spec.splits)].append(
+            (info, records[info.episode_id]))
     files: dict[str, str] = {}
     images: set[str] = set()
     counts: dict[str, int] = {}
@@ -161,9 +186,12 @@ def build_version(
         except KeyError:
             continue
         files[rel] = _seal_into(partial / rel, cipher, data, rel)
+    mix = Counter(s["action_type"] for info in chosen for s in records[info.episode_id]["steps"])
+    outcomes = Counter(str(records[info.episode_id]["episode"].get("outcome") or "none") for info in chosen)
     manifest = {
         "format": "apprentice-dataset-version", "name": name, "version": version,
         "spec": spec.as_dict(), "episodes": len(chosen), "steps": steps_total, "splits": counts,
+        "action_mix": dict(sorted(mix.items())), "outcomes": dict(sorted(outcomes.items())),
         "files": dict(sorted(files.items())),
     }
     body = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
@@ -185,6 +213,10 @@ def withdraw_files(data_dir: Path, state: PipelineState) -> int:
             if (folder / sub).exists():
                 shutil.rmtree(folder / sub)
                 removed += 1
+        view = view_dir(data_dir, item["name"], item["version"])  # the portal's plain copy
+        if view.exists():
+            shutil.rmtree(view)
+            removed += 1
     return removed
 
 
