@@ -128,6 +128,8 @@ def main() -> None:
             f"{r['seconds']:>9}{r['steps_per_s']:>9}{r['episodes_per_s']:>11}"
             f"{r['ocr_share_of_worker_time']:>10.1%}"
         )
+    print(f"event chunks decrypted to build sessions: "
+          f"{', '.join(str(r['event_chunks_decrypted_to_build']) for r in results)} (one per event chunk)")
     print(f"dataset versions byte-identical: {identical}")
 
 
