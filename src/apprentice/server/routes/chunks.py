@@ -1,12 +1,27 @@
-"""Chunk upload: PUT a sealed chunk under its SHA-256. Idempotent; back-pressure with 429."""
+"""Chunk upload: PUT a sealed chunk under its SHA-256. Idempotent; back-pressure with 429.
+
+The upload is checked and stored in one trip to a worker thread, and its nonce is recorded
+in the same transaction as its chunk row (``CollectorApi.store_chunk(nonce=…)``).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from apprentice.server.deps import SMALL_BODY, authenticate, read_body, signature_headers, state
+from apprentice.server.auth import verify_device_request
+from apprentice.server.deps import (
+    SMALL_BODY,
+    AppState,
+    authenticate,
+    read_body,
+    signature_headers,
+    signed_path,
+    state,
+)
 from apprentice.server.problems import ApiError
 from apprentice.server.routes.models import ChunkReceipt, ErrorBody
 
@@ -35,8 +50,9 @@ async def put_chunk(request: Request, chunk_id: str = ChunkId) -> Response:
     st.metrics.inflight.inc()
     try:
         body = await read_body(request, st.settings.max_chunk_bytes)
-        device = await authenticate(request, body)
-        created = await run_in_threadpool(st.api.store_chunk, device, chunk_id, body, st.clock())
+        created = await run_in_threadpool(
+            _authenticate_and_store, st, request.headers, request.method, signed_path(request), chunk_id, body
+        )
     except ApiError as exc:
         st.metrics.chunks.labels(outcome=exc.code).inc()
         raise
@@ -48,6 +64,15 @@ async def put_chunk(request: Request, chunk_id: str = ChunkId) -> Response:
         st.metrics.chunk_bytes.inc(len(body))
     receipt = ChunkReceipt(chunk_id=chunk_id, stored=True, created=created)
     return JSONResponse(receipt.model_dump(), status_code=201 if created else 200)
+
+
+def _authenticate_and_store(st: AppState, headers: Mapping[str, str], method: str, path: str,
+                            chunk_id: str, body: bytes) -> bool:
+    now = st.clock()
+    device, nonce = verify_device_request(
+        st.api.metadata, headers, method, path, body, now, st.settings.replay_window_s
+    )
+    return st.api.store_chunk(device, chunk_id, body, now, nonce=nonce)
 
 
 @router.get("/{chunk_id}", response_model=ChunkReceipt,

@@ -5,7 +5,9 @@ from apprentice.server.storage.metadata.repository import (
     ContributorKeyRow,
     DeviceRow,
     MetadataStore,
+    NonceClaim,
     TombstoneRow,
+    UploadOutcome,
     open_metadata,
 )
 
@@ -14,6 +16,8 @@ __all__ = [
     "ContributorKeyRow",
     "DeviceRow",
     "MetadataStore",
+    "NonceClaim",
     "TombstoneRow",
+    "UploadOutcome",
     "open_metadata",
 ]
