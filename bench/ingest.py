@@ -10,6 +10,7 @@ chunks one after another, as the agent does — and prints:
   in the same run, and the ratio of the two.
 
 Usage:  .venv/bin/python bench/ingest.py [--devices 100 1000] [--chunks 4] [--chunk-kb 256]
+                                        [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def start_collector(root: Path, port: int, inflight: int) -> subprocess.Popen[bytes]:
+def start_collector(root: Path, port: int, inflight: int, workers: int) -> subprocess.Popen[bytes]:
     pub = create_master_key(root / "keys")
     (root / "data").mkdir(mode=0o700)
     config = root / "collector.toml"
@@ -78,8 +79,8 @@ def start_collector(root: Path, port: int, inflight: int) -> subprocess.Popen[by
         f"max_inflight_uploads = {inflight}",
     ]) + "\n")
     with open(root / "collector.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "apprentice", "server", "--config", str(config)],
-                                stdout=subprocess.DEVNULL, stderr=log)
+        proc = subprocess.Popen([sys.executable, "-m", "apprentice", "server", "--config", str(config),
+                                 "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(300):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
@@ -148,10 +149,10 @@ async def upload_all(url: str, work: list[tuple[DeviceIdentity, list[bytes]]]) -
     return {"elapsed": elapsed, "latencies": latencies, **counts}
 
 
-def run(devices: int, chunks: int, chunk_kb: int, port: int) -> dict[str, object]:
+def run(devices: int, chunks: int, chunk_kb: int, port: int, workers: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="apprentice-ingest-", dir=os.environ.get("BENCH_DIR")) as tmp:
         root = Path(tmp)
-        proc = start_collector(root, port, inflight=256)
+        proc = start_collector(root, port, inflight=256, workers=workers)
         try:
             url = f"http://127.0.0.1:{port}"
             identities = asyncio.run(enrol_devices(url, devices))
@@ -163,9 +164,10 @@ def run(devices: int, chunks: int, chunk_kb: int, port: int) -> dict[str, object
                 sealed = [seal_chunk(payload, ident.contributor_public_key, h) for h in headers]
                 work.append((ident, sealed))
             total_bytes = sum(len(s) for _, c in work for s in c)
-            cpu_before = cpu_seconds(proc.pid)
+            cpu_before, own_before = cpu_seconds(proc.pid), time.process_time()
             result = asyncio.run(upload_all(url, work))
             server_cpu = cpu_seconds(proc.pid) - cpu_before
+            client_cpu = time.process_time() - own_before
             metadata = open_metadata(f"sqlite:///{root}/data/collector.db", migrate=False)
             stored_rows = metadata.count_chunks()
             metadata.close()
@@ -177,7 +179,7 @@ def run(devices: int, chunks: int, chunk_kb: int, port: int) -> dict[str, object
     elapsed = float(result["elapsed"])  # type: ignore[arg-type]
     mb_s = total_bytes / elapsed / 1e6
     return {
-        "devices": devices, "chunks": devices * chunks, "chunk_kb": chunk_kb,
+        "devices": devices, "workers": workers, "chunks": devices * chunks, "chunk_kb": chunk_kb,
         "seconds": round(elapsed, 2), "chunks_per_s": round(devices * chunks / elapsed, 1),
         "mb_per_s": round(mb_s, 1),
         "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,  # type: ignore[arg-type]
@@ -188,6 +190,7 @@ def run(devices: int, chunks: int, chunk_kb: int, port: int) -> dict[str, object
         # CPU the collector (all its processes) spent per chunk: unlike the rates above, this
         # hardly moves when other work shares the machine.
         "server_cpu_ms_per_chunk": round(server_cpu / (devices * chunks) * 1000, 2),
+        "client_cpu_ms_per_chunk": round(client_cpu / (devices * chunks) * 1000, 2),
     }
 
 
@@ -197,9 +200,11 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=4, help="chunks per device")
     parser.add_argument("--chunk-kb", type=int, default=256, help="plaintext KiB per chunk")
     parser.add_argument("--port", type=int, default=18750)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], help="collector processes to try")
     args = parser.parse_args()
-    for n in args.devices:
-        print(json.dumps(run(n, args.chunks, args.chunk_kb, args.port)), flush=True)
+    for workers in args.workers:
+        for n in args.devices:
+            print(json.dumps(run(n, args.chunks, args.chunk_kb, args.port, workers)), flush=True)
 
 
 if __name__ == "__main__":

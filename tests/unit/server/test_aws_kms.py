@@ -61,6 +61,9 @@ def kms(kms_server: str, monkeypatch: pytest.MonkeyPatch) -> Kms:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "moto-test")
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
+    # boto3's default session keeps the first credentials it finds: give these tests their
+    # own, so that the S3 tests that run later in this process still get theirs.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     client = boto3.client("kms", region_name=REGION, endpoint_url=kms_server)
     key = client.create_key(Description="apprentice master key (test)")["KeyMetadata"]
     alias = f"alias/apprentice-{key['KeyId'][:8]}"

@@ -67,6 +67,12 @@ class GroupCommit:
             raise pending.error
         return pending.result  # type: ignore[return-value]
 
+    @property
+    def queued(self) -> int:
+        """Operations waiting for the next transaction."""
+        with self._wakeup:
+            return len(self._queue)
+
     def close(self) -> None:
         """Finish what is queued, then stop the writer thread."""
         with self._wakeup:
