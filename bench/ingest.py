@@ -79,8 +79,9 @@ def start_collector(root: Path, port: int, inflight: int, workers: int) -> subpr
         f"max_inflight_uploads = {inflight}",
     ]) + "\n")
     with open(root / "collector.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "apprentice", "server", "--config", str(config),
-                                 "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=log)
+        command = [sys.executable, "-m", "apprentice", "server", "--config", str(config)]
+        command += ["--workers", str(workers)] if workers != 1 else []  # older collectors lack it
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(300):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
