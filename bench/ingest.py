@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import ssl
 import statistics
 import subprocess
@@ -130,9 +131,10 @@ async def upload_all(url: str, work: list[tuple[DeviceIdentity, list[bytes]]]) -
                         counts["errors"] += 1
                         await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
                         continue
-                    if reply.status_code == 429:
+                    if reply.status_code == 429:  # as the agent does: Retry-After plus jitter
                         counts["throttled"] += 1
-                        await asyncio.sleep(float(reply.headers.get("Retry-After", "1")) * 0.1)
+                        retry_after = float(reply.headers.get("Retry-After", "1"))
+                        await asyncio.sleep(retry_after + random.uniform(0, 0.5))
                         continue
                     latencies.append(time.perf_counter() - start)
                     if reply.status_code in (200, 201):
