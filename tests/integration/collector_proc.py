@@ -29,11 +29,12 @@ class CollectorProcess:
     env: dict[str, str]
     log: Path
     proc: subprocess.Popen[bytes] | None = None
+    args: tuple[str, ...] = ()  # more `apprentice server` options, e.g. ("--workers", "2")
 
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "apprentice", "server", "--config", str(self.config)],
+                [sys.executable, "-m", "apprentice", "server", "--config", str(self.config), *self.args],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 30
