@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import hashlib
 import json
@@ -110,7 +111,8 @@ async def enrol_devices(url: str, n: int) -> list[DeviceIdentity]:
 
 async def upload_all(url: str, work: list[tuple[DeviceIdentity, list[bytes]]]) -> dict[str, object]:
     latencies: list[float] = []
-    counts = {"stored": 0, "throttled": 0, "errors": 0}
+    counts = {"stored": 0, "throttled": 0, "errors": 0, "transport_retries": 0}
+    transport_errors: collections.Counter[str] = collections.Counter()  # and final HTTP errors
     # Each device has its own client and keep-alive connection, as real devices do. (One
     # shared httpx pool of hundreds of connections scans them all on every request, and
     # then the benchmark measures httpx instead of the collector.)
@@ -127,8 +129,9 @@ async def upload_all(url: str, work: list[tuple[DeviceIdentity, list[bytes]]]) -
                         reply = await client.put(f"/api/v1/chunks/{chunk_id(sealed)}", content=sealed,
                                                  auth=signer,
                                                  headers={"Content-Type": "application/octet-stream"})
-                    except httpx.TransportError:
-                        counts["errors"] += 1
+                    except httpx.TransportError as exc:  # retried, as the agent does
+                        counts["transport_retries"] += 1
+                        transport_errors[type(exc).__name__] += 1
                         await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
                         continue
                     if reply.status_code == 429:  # as the agent does: Retry-After plus jitter
@@ -141,6 +144,7 @@ async def upload_all(url: str, work: list[tuple[DeviceIdentity, list[bytes]]]) -
                         counts["stored"] += 1
                     else:
                         counts["errors"] += 1
+                        transport_errors[f"HTTP {reply.status_code}"] += 1
                     break
                 else:
                     counts["errors"] += 1
@@ -149,7 +153,7 @@ async def upload_all(url: str, work: list[tuple[DeviceIdentity, list[bytes]]]) -
     await asyncio.gather(*(device(i, c) for i, c in work))
     elapsed = time.perf_counter() - start
     latencies.sort()
-    return {"elapsed": elapsed, "latencies": latencies, **counts}
+    return {"elapsed": elapsed, "latencies": latencies, "transport_errors": dict(transport_errors), **counts}
 
 
 def run(devices: int, chunks: int, chunk_kb: int, port: int, workers: int) -> dict[str, object]:
@@ -188,6 +192,7 @@ def run(devices: int, chunks: int, chunk_kb: int, port: int, workers: int) -> di
         "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,  # type: ignore[arg-type]
         "p99_ms": round(lat[int(len(lat) * 0.99) - 1] * 1000, 1) if lat else None,  # type: ignore[index]
         "throttled_429": result["throttled"], "errors": result["errors"],
+        "error_kinds": result["transport_errors"],
         "lost": devices * chunks - stored_rows,
         "raw_disk_mb_per_s": round(raw, 1), "ratio_vs_raw_disk": round(mb_s / raw, 3),
         # CPU the collector (all its processes) spent per chunk: unlike the rates above, this
