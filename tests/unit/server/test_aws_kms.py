@@ -16,19 +16,16 @@ from pathlib import Path
 
 import boto3
 import pytest
-from apprentice.server.keys._aws_kms import AwsKmsUnwrapper, AwsKmsWrapper
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from apprentice.crypto import ChunkHeader, seal_chunk
 from apprentice.errors import ConfigError, DecryptionError
-from apprentice.server.keys import (
-    ContributorKeys,
-    PipelineKeyAccess,
-    open_master_unwrapper,
-    open_master_wrapper,
-)
+from apprentice.keys._aws_kms import AwsKmsUnwrapper, AwsKmsWrapper
+from apprentice.keys.unwrap import PipelineKeyAccess, open_master_unwrapper
+from apprentice.server.keys import ContributorKeys, open_master_wrapper
 from apprentice.server.storage.metadata import open_metadata
+from tests.unit.server.collector import MetadataKeys
 
 REGION = "eu-west-1"
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -119,7 +116,7 @@ def test_contributor_keys_wrapped_by_kms_open_chunks_only_until_forgotten(kms: K
         keys = ContributorKeys(metadata, open_master_wrapper(kms.url()))
         row = keys.ensure("alice", NOW)
         sealed = seal_chunk(b"typed text", row.public_key, ChunkHeader("alice", "dev-1", row.key_id, "s:1"))
-        pipeline = PipelineKeyAccess(metadata, open_master_unwrapper(kms.url()))
+        pipeline = PipelineKeyAccess(MetadataKeys(metadata), open_master_unwrapper(kms.url()))
         assert pipeline.open(sealed)[1] == b"typed text"
         assert keys.destroy("alice")
         with pytest.raises(DecryptionError):
