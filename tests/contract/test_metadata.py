@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from apprentice.server.storage.metadata import (
     ChunkRow,
     ContributorKeyRow,
     MetadataStore,
+    NonceClaim,
     TombstoneRow,
     open_metadata,
 )
@@ -118,3 +122,74 @@ def test_chunks_are_numbered_in_receipt_order_and_numbers_are_never_reused(db: M
     db.add_chunk(ChunkRow("3" * 64, "alice", "dev-1", "kid", 10, NOW))
     assert [(s > last, r.id) for s, r in db.chunks_after(numbered[1][0], 10)] == [(True, "3" * 64)]
     assert db.activity("alice").chunks == 3 and db.activity("bob").chunks == 0
+
+
+def test_an_upload_records_its_nonce_and_chunk_together(db: MetadataStore) -> None:
+    _seed(db)
+    row = ChunkRow("b" * 64, "alice", "dev-1", "kid", 10, NOW)
+    first = NonceClaim("dev-1", "1" * 32, NOW)
+    assert db.record_upload(row, first) == "created"
+    assert db.record_upload(row, first) == "replayed"  # same nonce: refused, nothing changes
+    assert db.record_upload(row, NonceClaim("dev-1", "2" * 32, NOW)) == "duplicate"
+    assert db.count_chunks() == 1 and db.chunk("b" * 64) == row
+    # a replayed nonce records no chunk either
+    other = ChunkRow("c" * 64, "alice", "dev-1", "kid", 10, NOW)
+    assert db.record_upload(other, first) == "replayed" and db.chunk("c" * 64) is None
+    assert db.remember_nonce("dev-1", "2" * 32, NOW) is False
+
+
+def _hold_writer(db: MetadataStore) -> tuple[threading.Event, threading.Thread]:
+    """Keep the group-commit writer busy, so that what is submitted next queues into one batch."""
+    gate, running = threading.Event(), threading.Event()
+
+    def hold(_conn: object) -> bool:
+        running.set()
+        return gate.wait(30)
+
+    blocker = threading.Thread(target=db.group_commit.run, args=(hold,))
+    blocker.start()
+    assert running.wait(30)
+    return gate, blocker
+
+
+def _wait_queued(db: MetadataStore, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while db.group_commit.queued < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert db.group_commit.queued == count
+
+
+def test_concurrent_uploads_share_one_commit(db: MetadataStore) -> None:
+    _seed(db)
+    gate, blocker = _hold_writer(db)
+    rows = [ChunkRow(f"{i:064x}", "alice", "dev-1", "kid", 1, NOW) for i in range(20)]
+    with ThreadPoolExecutor(21) as pool:
+        uploads = [pool.submit(db.record_upload, r, NonceClaim("dev-1", f"{i:032x}", NOW))
+                   for i, r in enumerate(rows)]
+        replay = pool.submit(db.record_upload, rows[0], NonceClaim("dev-1", f"{0:032x}", NOW))
+        _wait_queued(db, 21)
+        commits = db.group_commit.commits
+        gate.set()
+        outcomes = [f.result(timeout=30) for f in uploads] + [replay.result(timeout=30)]
+    blocker.join()
+    assert db.group_commit.commits - commits == 2  # the blocker's, then all 21 in one
+    # the two requests with nonce 0 were in the same transaction: exactly one of them counts
+    assert sorted(outcomes).count("replayed") == 1 and outcomes.count("created") == 20
+    assert db.count_chunks() == 20
+
+
+def test_a_write_that_fails_in_a_shared_commit_fails_alone(db: MetadataStore) -> None:
+    _seed(db)
+    gate, blocker = _hold_writer(db)
+    good = ChunkRow("d" * 64, "alice", "dev-1", "kid", 1, NOW)
+    orphan = ChunkRow("e" * 64, "alice", "dev-unknown", "kid", 1, NOW)  # breaks a foreign key
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(db.record_upload, good, NonceClaim("dev-1", "3" * 32, NOW))
+        bad = pool.submit(db.add_chunk, orphan)
+        nonce = pool.submit(db.remember_nonce, "dev-1", "4" * 32, NOW)
+        _wait_queued(db, 3)
+        gate.set()
+        assert first.result(timeout=30) == "created" and nonce.result(timeout=30) is True
+        assert bad.result(timeout=30) is False
+    blocker.join()
+    assert db.chunk("d" * 64) == good and db.chunk("e" * 64) is None

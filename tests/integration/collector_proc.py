@@ -27,6 +27,7 @@ class CollectorProcess:
     log: Path
     admin_token: str = ""
     proc: subprocess.Popen[bytes] | None = None
+    args: tuple[str, ...] = ()  # more `apprentice server` options, e.g. ("--workers", "2")
 
     def create_account(self, role: str, contributor: str | None = None) -> str:
         """``apprentice server accounts create`` against this collector's database; the token."""
@@ -45,7 +46,7 @@ class CollectorProcess:
             self.admin_token = self.create_account("privacy_officer")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "apprentice", "server", "--config", str(self.config)],
+                [sys.executable, "-m", "apprentice", "server", "--config", str(self.config), *self.args],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 30

@@ -1,7 +1,8 @@
 """End to end against the real collector process: record (fake capture backends, a real
 encrypted spool) → enrol → upload → only ciphertext anywhere → the pipeline identity reads
 exactly the recorded events → after forget-me nobody can. Run on filesystem+SQLite and on
-S3+PostgreSQL; plus kill -9 of the collector in the middle of a stream of uploads."""
+S3+PostgreSQL; plus kill -9 of the collector in the middle of a stream of uploads, and
+several worker processes sharing the port."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
-from apprentice.client import SpoolUploader, Uploader, enroll, payload_events
+from apprentice.client import DeviceIdentity, SpoolUploader, Uploader, enroll, payload_events
+from apprentice.client.uploader import DeviceSigner
 from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk
 from apprentice.errors import DecryptionError
 from apprentice.keys.unwrap import PipelineKeyAccess, open_master_unwrapper
@@ -138,3 +141,52 @@ def test_kill_9_during_uploads_stores_every_chunk_exactly_once(tmp_path: Path) -
         assert blobs.get(blob_key(chunk_id(sealed)), grant=raw_grant(chunk_id(sealed))) == sealed
     metadata.close()
     proc.stop()
+
+
+def test_several_worker_processes_store_everything_and_refuse_replays(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir(mode=0o700)
+    proc = configure(tmp_path / "srv", f"sqlite:///{tmp_path}/data/c.db", f"file://{tmp_path}/data/chunks")
+    proc.args = ("--workers", "2")
+    proc.start()
+    try:
+        identities = []
+        for name in ("alice", "bob"):
+            (tmp_path / name).mkdir()
+            identities.append(enroll(proc.url, proc.issue_token(name), tmp_path / name))
+        sent: list[bytes] = []
+
+        def upload(identity: DeviceIdentity) -> None:
+            up = Uploader(identity)
+            try:
+                for i in range(15):
+                    header = ChunkHeader(identity.contributor_id, identity.device_id, identity.key_id,
+                                         f"w:{i}")
+                    sealed = seal_chunk(bytes([i]) * 50_000, identity.contributor_public_key, header)
+                    up.put_chunk(chunk_id(sealed), sealed)
+                    sent.append(sealed)
+            finally:
+                up.close()
+
+        threads = [threading.Thread(target=upload, args=(i,)) for i in identities]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        metadata = open_metadata(proc.database_url, migrate=False)
+        assert sorted(metadata.chunk_ids()) == sorted(chunk_id(s) for s in sent) and len(sent) == 30
+        metadata.close()
+
+        # one signed request, sent again and again over fresh connections (whichever worker
+        # takes each one): stored once, every copy after the first refused as a replay
+        identity = identities[0]
+        header = ChunkHeader(identity.contributor_id, identity.device_id, identity.key_id, "w:replay")
+        sealed = seal_chunk(b"once", identity.contributor_public_key, header)
+        request = httpx.Request("PUT", f"{proc.url}/api/v1/chunks/{chunk_id(sealed)}", content=sealed)
+        signed = next(DeviceSigner(identity).auth_flow(request))
+        statuses = []
+        for _ in range(6):
+            with httpx.Client(timeout=30) as client:
+                statuses.append(client.send(signed).status_code)
+        assert statuses[0] == 201 and statuses[1:] == [401] * 5
+    finally:
+        proc.stop()

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from apprentice.demo.scripted import CANARIES, find_canaries, ocr_canaries, parquet_text
+from apprentice.demo.scripted import CANARIES, exported_images, find_canaries, ocr_canaries, parquet_text
 
 APPRENTICE = [sys.executable, "-m", "apprentice"]
 
@@ -32,8 +32,8 @@ APPRENTICE = [sys.executable, "-m", "apprentice"]
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("DISPLAY", None)  # the demo brings its own virtual display; `up` then does not record
-    for name in ("APPRENTICE_CONFIG_DIR", "APPRENTICE_KEY_DIR", "APPRENTICE_DEVICE_DIR", "APPRENTICE_AUDIT_KEY"):
-        env.pop(name, None)
+    for name in ("CONFIG_DIR", "KEY_DIR", "DEVICE_DIR", "AUDIT_KEY"):
+        env.pop(f"APPRENTICE_{name}", None)
     return env
 
 
@@ -52,13 +52,15 @@ def test_up_demo_builds_a_dataset_audits_every_read_and_keeps_no_canary(xserver:
     steps = datasets.load_dataset(str(dataset), "steps", split="train")
     episodes = datasets.load_dataset(str(dataset), "episodes", split="train")
     assert {"Draft the quarterly report", "Note a follow-up task"} <= set(episodes["instruction"])
-    assert len(steps) >= 8 and {"click", "type", "double_click", "scroll", "hotkey"} <= set(steps["action_type"])
+    assert len(steps) >= 8
+    assert {"click", "type", "double_click", "scroll", "hotkey"} <= set(steps["action_type"])
     assert any("<CREDIT_CARD>" in (t or "") for t in steps["text"])  # the card was typed, and redacted
 
     # No canary in any file under the data or key folders (Parquet decoded), nor in any image's OCR.
     assert find_canaries([data, keys]) == set()
-    images = sorted((dataset / "images").glob("*.png"))
-    assert images and ocr_canaries(p.read_bytes() for p in images) == set()
+    images = exported_images(dataset)
+    assert images and ocr_canaries(images) == set()
+    assert (dataset / "osworld").is_dir() or any(dataset.rglob("traj.jsonl"))  # the other formats too
     assert all(value not in done.stdout + done.stderr for value in CANARIES.values())
 
     # Pseudonymous: no contributor id, user name or host name in the exported files.

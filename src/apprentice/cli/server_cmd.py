@@ -1,6 +1,6 @@
-"""``apprentice server``: the collector API under uvicorn (after the exposure guard passes), and
-``apprentice server accounts`` to create the bearer-token accounts that call it
-(docs/authorization.md)."""
+"""``apprentice server``: the collector API under uvicorn (after the exposure guard passes; one
+process, or several sharing the port), and ``apprentice server accounts`` to create the
+bearer-token accounts that call it (docs/authorization.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from apprentice.server.settings import ServerSettings
 
 #: exit status when the exposure guard refuses (distinct from 2, a bad config or argument)
 EXIT_REFUSED = 3
@@ -17,6 +23,11 @@ EXIT_REFUSED = 3
 app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
 accounts = typer.Typer(help="Accounts that call the collector with a bearer token.", no_args_is_help=True)
 app.add_typer(accounts, name="accounts")
+
+# How the parent tells worker processes which settings file to read (uvicorn starts them
+# fresh and builds each one's app by calling worker_app()).
+_CONFIG_ENV = "_APPRENTICE_COLLECTOR_CONFIG"
+_PORTAL_ENV = "_APPRENTICE_COLLECTOR_PORTAL"
 
 _ROLES_HELP = "contributor, privacy_officer, ml_engineer, operator or pipeline."
 _CONFIG_HELP = "Collector settings (TOML); APPRENTICE_SERVER_* variables override."
@@ -36,6 +47,12 @@ def server(
                                 help="Also serve the portal (browser pages at /login) from this app."),
     migrate_only: bool = typer.Option(False, "--migrate-only",
                                       help="Upgrade the database schema to this version, then exit."),
+    workers: int = typer.Option(
+        1, "--workers", "-w", min=1, max=64,
+        help="Collector processes sharing the port. Every upload's state is in the database, so this "
+             "is safe with a SQLite file or PostgreSQL; each process counts its own metrics and "
+             "applies max_inflight_uploads on its own.",
+    ),
 ) -> None:
     """Run the collector: enrolment, signed uploads of sealed chunks, retention, and the portal.
 
@@ -45,11 +62,12 @@ def server(
 
     On the first start with no privacy-officer account, one is created and its token is printed once.
 
-    The portal needs no extra setup: accounts sign in with the login and password given by
-    `apprentice server accounts set-password`. With several replicas, run
-    `apprentice server --migrate-only` once before rolling them (docs/operations.md).
+    The portal (browser pages at /login) is served by the same app unless --no-portal;
+    accounts sign in with the login and password given by `apprentice server accounts
+    set-password`. With several replicas, run `apprentice server --migrate-only` once before
+    rolling them (docs/operations.md).
 
-    Example: apprentice server --config /etc/apprentice/collector.toml
+    Example: apprentice server --config /etc/apprentice/collector.toml --workers 2
     """
     # Everything the collector and its account commands create (SQLite files, blob folders)
     # is for this user only.
@@ -60,14 +78,9 @@ def server(
     try:
         import uvicorn
 
-        from apprentice.audit import AuditLog
-        from apprentice.server import create_app, load_settings
-        from apprentice.server.accounts import ensure_first_privacy_officer
+        from apprentice.server import load_settings
         from apprentice.server.exposure import check_collector
-        from apprentice.server.keys import ContributorKeys, open_master_wrapper
         from apprentice.server.logs import configure_logging
-        from apprentice.server.storage.blobs import open_blob_store
-        from apprentice.server.storage.metadata import SqlAuditStore, open_metadata
     except ImportError as exc:
         raise _missing_extra(exc) from None
     settings = load_settings(config)
@@ -76,17 +89,59 @@ def server(
         typer.echo(problem.line(), err=True)
     if any(p.severity == "refuse" for p in problems):
         raise typer.Exit(EXIT_REFUSED)
-    metadata = open_metadata(settings.database_url)  # runs the schema migrations
     if migrate_only:
-        metadata.close()
+        from apprentice.server.storage.metadata import open_metadata
+
+        open_metadata(settings.database_url).close()  # opening migrates to this version's head
         typer.echo("database schema is up to date", err=True)
         return
-    token = ensure_first_privacy_officer(metadata, datetime.now(UTC))
-    if token is not None:
-        # Printed, never logged: this is the only copy (the database keeps its SHA-256).
-        typer.echo("created the first privacy-officer account; its API token (shown once):", err=True)
-        typer.echo(token, err=True)
+    tls = ({"ssl_certfile": str(settings.tls_cert_file), "ssl_keyfile": str(settings.tls_key_file)}
+           if settings.tls_cert_file and settings.tls_key_file else {})
+    if workers > 1 and (settings.database_url in ("sqlite://", "sqlite:///:memory:")
+                        or settings.blob_url.startswith("memory:")):
+        raise typer.BadParameter("--workers above 1 needs a database and blob store on disk or a server; "
+                                 "in-memory stores are private to one process")
+    # Migrate and create the first privacy officer once, here, so that workers do not race to.
+    app_ = _build_app(settings, migrate=True, bootstrap=True, portal=portal, config=config)
     configure_logging(logging.INFO)
+    if workers == 1:
+        uvicorn.run(app_, host=settings.host, port=settings.port, log_config=None, access_log=False, **tls)
+        return
+    app_.state.apprentice.api.metadata.close()
+    os.environ[_CONFIG_ENV] = str(config.resolve()) if config is not None else ""
+    os.environ[_PORTAL_ENV] = "1" if portal else "0"
+    uvicorn.run("apprentice.cli.server_cmd:worker_app", factory=True, workers=workers, host=settings.host,
+                port=settings.port, log_config=None, access_log=False, **tls)
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process (``--workers`` above 1); the parent has migrated already."""
+    from apprentice.server import load_settings
+    from apprentice.server.logs import configure_logging
+
+    config = os.environ.get(_CONFIG_ENV)
+    settings = load_settings(Path(config) if config else None)
+    configure_logging(logging.INFO)
+    return _build_app(settings, migrate=False, bootstrap=False, portal=os.environ.get(_PORTAL_ENV) != "0",
+                      config=Path(config) if config else None)
+
+
+def _build_app(settings: ServerSettings, *, migrate: bool, bootstrap: bool, portal: bool = True,
+               config: Path | None = None) -> FastAPI:
+    from apprentice.audit import AuditLog
+    from apprentice.server import create_app
+    from apprentice.server.accounts import ensure_first_privacy_officer
+    from apprentice.server.keys import ContributorKeys, open_master_wrapper
+    from apprentice.server.storage.blobs import open_blob_store
+    from apprentice.server.storage.metadata import SqlAuditStore, open_metadata
+
+    metadata = open_metadata(settings.database_url, migrate=migrate)
+    if bootstrap:
+        token = ensure_first_privacy_officer(metadata, datetime.now(UTC))
+        if token is not None:
+            # Printed, never logged: this is the only copy (the database keeps its SHA-256).
+            typer.echo("created the first privacy-officer account; its API token (shown once):", err=True)
+            typer.echo(token, err=True)
     blobs = open_blob_store(settings.blob_url)
     keys = ContributorKeys(metadata, open_master_wrapper(settings.master_key_url))
     audit = AuditLog(SqlAuditStore(metadata.engine))  # tamper-evident, in the collector's database
@@ -98,9 +153,7 @@ def server(
         datasets = FolderDatasets(settings.datasets_dir) if settings.datasets_dir is not None else None
         portal_for(app_, settings, audit, datasets=datasets, checkpoints=settings.checkpoints_dir,
                    config_path=config)
-    tls = ({"ssl_certfile": str(settings.tls_cert_file), "ssl_keyfile": str(settings.tls_key_file)}
-           if settings.tls_cert_file and settings.tls_key_file else {})
-    uvicorn.run(app_, host=settings.host, port=settings.port, log_config=None, access_log=False, **tls)
+    return app_
 
 
 @accounts.command("create")

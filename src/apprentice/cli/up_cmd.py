@@ -80,9 +80,10 @@ def _run(data_dir: Path, key_dir: Path | None, port: int, record: bool | None) -
         show_start(system)
         if system.first_start is not None:
             out.print("Capture starts only after two decisions in the portal:")
-            out.print(f"  1. sign in as [bold]officer[/], review the policy, approve the DPIA: {system.url}/officer")
-            out.print(f"  2. sign in as [bold]{system.record_data['logins']['contributor']}[/], read the notice "
-                      "and accept it")
+            contributor = system.record_data["logins"]["contributor"]
+            out.print(f"  1. sign in as [bold]officer[/], review the policy, approve the DPIA: "
+                      f"{system.url}/officer")
+            out.print(f"  2. sign in as [bold]{contributor}[/], read the notice and accept it")
         if not system.record:
             out.print("The local agent syncs and uploads; there is no display here, so it does not record "
                       "(set DISPLAY, or try `apprentice up --demo`).")

@@ -16,6 +16,7 @@ exported screenshot, signs an audit checkpoint and says what to open.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -44,6 +45,7 @@ CANARIES = {
     "card": "4111 1111 1111 1111",
 }
 DATASET = "demo"
+FORMATS = ("parquet", "osworld", "agentnet", "computer13", "wds")
 _HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
 
 
@@ -188,7 +190,8 @@ def run_demo(data_dir: Path, console: Console, *, key_dir: Path | None = None, p
             "report": notepad_command("Report — Notepad", "DemoNotepad") + ["--geometry", "620x420+20+20"],
             "tasks": notepad_command("Tasks — Notepad", "DemoNotepad") + ["--geometry", "520x360+700+380"],
             "chat": notepad_command("Signal — Alice", "Signal") + ["--geometry", "420x300+700+20"],
-            "prompt": notepad_command("Authentication Required", "Pinentry") + ["--geometry", "360x160+300+500"],
+            "prompt": notepad_command("Authentication Required", "Pinentry")
+            + ["--geometry", "360x160+300+500"],
         }
         import subprocess
 
@@ -218,7 +221,8 @@ def run_demo(data_dir: Path, console: Console, *, key_dir: Path | None = None, p
             home = contributor.sign_in(login, people["logins"][login])
             version = contributor.notice_version(f"{home}/consent")
             contributor.submit(f"{home}/consent", f"{home}/consent", decision="accept", version=version)
-            console.print(f"  the contributor signed in to the portal as {login} and accepted notice {version}")
+            console.print(f"  the contributor signed in to the portal as {login} and accepted notice "
+                          f"{version}")
             _wait("the agent to start recording", recording.is_set, timeout=60)
             console.print(f"[bold red]●[/] recording display {display.display}: two tasks, a private chat, "
                           "a password prompt, a pause from the portal")
@@ -238,12 +242,12 @@ def run_demo(data_dir: Path, console: Console, *, key_dir: Path | None = None, p
                           f"{stats.frames_dropped} frames in the second redaction pass, built "
                           f"{stats.build.episodes} episodes ({stats.build.steps} steps)")
             spec = VersionSpec(splits=(("train", 1.0),), quality=QualityFilter(min_steps=1, max_redacted_share=1.0))
-            result, dataset = system.build_dataset(DATASET, spec)
+            result, dataset = system.build_dataset(DATASET, spec, FORMATS)
             console.print(f"[green]dataset[/] {DATASET}@v{result.version}: {result.episodes} episodes, "
                           f"{result.steps} steps, sealed in {result.folder}; exported for model_training "
-                          f"→ {dataset}")
+                          f"({', '.join(FORMATS)}) → {dataset}")
             leaks = find_canaries([system.layout.data, system.layout.private])
-            leaks |= ocr_canaries(p.read_bytes() for p in sorted((dataset / "images").glob("*.png")))
+            leaks |= ocr_canaries(exported_images(dataset))
             if leaks:
                 raise RuntimeError(f"demo canaries found where they must not be: {sorted(leaks)}")
             console.print("[green]privacy check[/]: no chat message, password or card number in any file "
@@ -263,9 +267,11 @@ def _next_steps(console: Console, system: Any, dataset: Path, checkpoint: Path, 
     logins = system.record_data["logins"]
     console.print(f"[bold]Done in {seconds:.0f} s.[/] What to open:")
     console.print(f"  the dataset:   apprentice dataset inspect {dataset}")
-    console.print(f"                 python -c \"import datasets; print(datasets.load_dataset('{dataset}'))\"")
-    console.print(f"  the audit log: apprentice audit verify --config {layout.config} --checkpoint {checkpoint}")
-    console.print(f"  the portal:    apprentice up --data-dir {layout.data}   (or run the demo with --serve), "
+    console.print("                 python -c \"import datasets; "
+                  f"print(datasets.load_dataset('{dataset}'))\"")
+    console.print(f"  the audit log: apprentice audit verify --config {layout.config} "
+                  f"--checkpoint {checkpoint}")
+    console.print(f"  the portal:    apprentice up --data-dir {layout.data}  (or the demo with --serve), "
                   f"then sign in as {logins['privacy_officer']}, {logins['contributor']} or "
                   f"{logins['ml_engineer']} with the passwords shown at the first start (the demo keeps "
                   f"them in {layout.private / 'demo-people.json'})")
@@ -297,6 +303,15 @@ def find_canaries(folders: list[Path], reader: object | None = None) -> set[str]
             if value in text or value in typed or compact in typed.replace(" ", ""):
                 found.add(name)
     return found
+
+
+def exported_images(folder: Path) -> list[bytes]:
+    """Every distinct PNG under an exported dataset folder (each format may keep its own copy)."""
+    seen: dict[bytes, bytes] = {}
+    for path in sorted(folder.rglob("*.png")):
+        data = path.read_bytes()
+        seen.setdefault(hashlib.sha256(data).digest(), data)
+    return list(seen.values())
 
 
 def parquet_text(path: Path) -> str:

@@ -124,6 +124,7 @@ class EmbeddedSystem:
         self._metadata: Any = None
         self.audit: Any = None
         self.uploaded_chunks = 0
+        self._catalogs: list[Any] = []
 
     # -- start --------------------------------------------------------------------------------
 
@@ -148,9 +149,11 @@ class EmbeddedSystem:
         settings = self._check(layout.config)
         self.url = f"http://127.0.0.1:{port}"
         try:
+            self._open_pipeline()
             self._open_collector(settings, sock)
             self._setup_once(port)
-            self._start_pipeline()
+            assert self._pipeline is not None
+            self._pipeline.start()
             self._start_agent()
         except BaseException:
             self.stop()
@@ -194,11 +197,11 @@ class EmbeddedSystem:
         import uvicorn
 
         from apprentice.audit import AuditLog
+        from apprentice.pipeline.service.catalog import PipelineDatasets, PipelineEpisodes
         from apprentice.server import create_app
         from apprentice.server.keys import ContributorKeys, open_master_wrapper
         from apprentice.server.storage.blobs import open_blob_store
         from apprentice.server.storage.metadata import SqlAuditStore, open_metadata
-        from apprentice.web import FolderDatasets
         from apprentice.web.wiring import portal_for
 
         self._metadata = metadata = open_metadata(settings.database_url)
@@ -206,8 +209,13 @@ class EmbeddedSystem:
         blobs = open_blob_store(settings.blob_url)
         keys = ContributorKeys(metadata, open_master_wrapper(settings.master_key_url))
         self.audit = AuditLog(SqlAuditStore(metadata.engine))
-        app = create_app(settings, blobs, metadata, keys, audit=self.audit)
-        portal_for(app, settings, self.audit, datasets=FolderDatasets(self.layout.datasets),
+        # The pipeline's side of the portal and of a contributor's data export: their redacted
+        # episodes, and dataset versions (decrypted into DATA/pipeline/views/ for the viewer).
+        self._catalogs = [PipelineEpisodes(self.layout.pipeline, self.layout.pipeline_keys),
+                          PipelineDatasets(self.layout.pipeline, self.layout.pipeline_keys)]
+        episodes, datasets = self._catalogs
+        app = create_app(settings, blobs, metadata, keys, audit=self.audit, episodes=episodes)
+        portal_for(app, settings, self.audit, datasets=datasets, episodes=episodes,
                    checkpoints=self.layout.checkpoints, config_path=self.layout.config)
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
@@ -286,7 +294,7 @@ class EmbeddedSystem:
         record["port"] = port
         self.layout.save_record(record)
 
-    def _start_pipeline(self) -> None:
+    def _open_pipeline(self) -> None:
         from apprentice.pipeline.service import HttpChunkSource, PipelineSettings
 
         settings = PipelineSettings(data_dir=self.layout.pipeline,
@@ -294,7 +302,6 @@ class EmbeddedSystem:
                                     key_dir=self.layout.pipeline_keys, executor=self.executor, workers=1)
         self._pipeline = PipelineLoop(settings, HttpChunkSource(self.url, self.layout.token_file),
                                       self.pipeline_interval)
-        self._pipeline.start()
 
     def _start_agent(self) -> None:
         from apprentice.capture.device_state import DeviceState
@@ -346,9 +353,10 @@ class EmbeddedSystem:
             raise ConfigError("the pipeline is not running")
         return self._pipeline.run_now(finalize=finalize)
 
-    def build_dataset(self, name: str, spec: Any = None) -> tuple[Any, Path]:
-        """Build the next version of dataset ``name`` and export it for ``model_training`` to
-        DATA/datasets/<name>/v<N>/; the version result and the export folder."""
+    def build_dataset(self, name: str, spec: Any = None,
+                      formats: tuple[str, ...] = ("parquet",)) -> tuple[Any, Path]:
+        """Build the next version of dataset ``name`` and export it for ``model_training`` in
+        ``formats`` to DATA/datasets/<name>/v<N>/; the version result and the export folder."""
         from apprentice.pipeline.service import VersionSpec, build_version, export_version
         from apprentice.pipeline.service.store import load_or_create_key
 
@@ -360,7 +368,7 @@ class EmbeddedSystem:
             result = build_version(worker.state, worker.store, key, self.layout.pipeline, name,
                                    spec or VersionSpec())
         out = self.layout.datasets / name / f"v{result.version}"
-        export_version(result.folder, key, out, purpose="model_training")
+        export_version(result.folder, key, out, purpose="model_training", formats=formats)
         return result, out
 
     def checkpoint(self) -> Path:
@@ -385,6 +393,9 @@ class EmbeddedSystem:
             if self._server_thread is not None:
                 self._server_thread.join(30)
             self._server = None
+        for catalog in self._catalogs:
+            catalog.close()
+        self._catalogs = []
         if self._metadata is not None:
             self._metadata.close()
             self._metadata = None

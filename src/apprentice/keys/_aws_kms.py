@@ -2,8 +2,15 @@
 
 The collector's role may call ``kms:Encrypt`` on the key and the pipeline's role
 ``kms:Decrypt``; the encryption context (contributor id, key id) is bound by KMS and
-appears in CloudTrail, so every unwrap is attributable. Untested here beyond a mock: run
-it against a real KMS before relying on it.
+appears in CloudTrail, so every unwrap is attributable.
+
+Configured as ``awskms://<key id, alias/NAME or ARN>?region=…&endpoint=…`` (see
+``keys/__init__.py``); credentials come from the usual AWS chain, never the URL.
+
+Tested against moto's KMS server only (``tests/unit/server/test_aws_kms.py``: round trip,
+wrong contributor or key id, tampering, alias/ARN/region/endpoint in the URL), never against
+real KMS, and moto does not enforce IAM: check the Encrypt/Decrypt split and CloudTrail on a
+real key before relying on it.
 """
 
 from __future__ import annotations

@@ -86,9 +86,9 @@ def inspect_dataset(directory: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{manifest_path} cannot be read: {exc}") from exc
     images = sorted((directory / "images").glob("*")) if (directory / "images").is_dir() else []
-    files = manifest.get("files", {})
-    if isinstance(files, list):  # an exported pipeline version (`dataset export`): Parquet only
-        files = {"parquet": files}
+    files = manifest.get("formats") or manifest.get("files", {})
+    if isinstance(files, list):  # an exported pipeline version (`dataset export`) lists its files
+        files = {"parquet": [f for f in files if f.endswith(".parquet")]}
     missing = [path for paths in files.values() for path in paths if not (directory / path).is_file()]
     return {
         "name": manifest.get("name"),

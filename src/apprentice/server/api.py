@@ -11,14 +11,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from apprentice.crypto import ChunkHeader, read_header
 from apprentice.crypto import chunk_id as content_hash
-from apprentice.crypto import read_header
 from apprentice.errors import MalformedChunk
+from apprentice.server.auth import replayed
 from apprentice.server.keys import ContributorKeys
 from apprentice.server.problems import ApiError
 from apprentice.server.retention import blob_key, forget_contributor, purge_expired
 from apprentice.server.storage.blobs import BlobStore
-from apprentice.server.storage.metadata import ChunkRow, DeviceRow, MetadataStore, TombstoneRow
+from apprentice.server.storage.metadata import ChunkRow, DeviceRow, MetadataStore, NonceClaim, TombstoneRow
 
 CONTRIBUTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CHUNK_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -89,13 +90,44 @@ class CollectorApi:
             raise ApiError(410, "forgotten", "this contributor was forgotten")
         return key
 
-    def store_chunk(self, device: DeviceRow, chunk_id: str, body: bytes, now: datetime) -> bool:
+    def store_chunk(self, device: DeviceRow, chunk_id: str, body: bytes, now: datetime,
+                    *, nonce: NonceClaim | None = None) -> bool:
         """Store a sealed chunk once; True if new, False if it was already stored.
 
         422: id is not the SHA-256 of the body (truncated or altered), or not a sealed
         chunk; 403: the chunk claims another contributor or device; 409: sealed to a key
-        that is not the contributor's current key.
+        that is not the contributor's current key. With ``nonce`` (a signed request whose
+        nonce is not recorded yet) it is recorded in the same transaction as the chunk row,
+        and a replay is a 401 before any of those.
+
+        The blob is durable before the row is committed, and this returns only after the
+        commit: a crash at any point leaves at worst a blob without a row, which the
+        device's retry completes.
         """
+        try:
+            header = self._check_chunk(device, chunk_id, body)
+        except ApiError:
+            if nonce is not None and not self.metadata.remember_nonce(
+                nonce.device_id, nonce.nonce, nonce.expires_at
+            ):
+                raise replayed() from None
+            raise
+        if self.metadata.chunk(chunk_id) is not None:
+            if nonce is not None and not self.metadata.remember_nonce(
+                nonce.device_id, nonce.nonce, nonce.expires_at
+            ):
+                raise replayed()
+            return False
+        self.blobs.put(blob_key(chunk_id), body)
+        row = ChunkRow(chunk_id, device.contributor_id, device.id, header.key_id, len(body), now)
+        if nonce is None:
+            return self.metadata.add_chunk(row)
+        outcome = self.metadata.record_upload(row, nonce)
+        if outcome == "replayed":
+            raise replayed()
+        return outcome == "created"
+
+    def _check_chunk(self, device: DeviceRow, chunk_id: str, body: bytes) -> ChunkHeader:
         if not CHUNK_ID.match(chunk_id):
             raise ApiError(422, "invalid_chunk_id", "chunk id must be 64 lowercase hex digits")
         if content_hash(body) != chunk_id:
@@ -110,11 +142,7 @@ class CollectorApi:
         key = self.keys.public_key(device.contributor_id)
         if key is None or key[0] != header.key_id:
             raise ApiError(409, "stale_key", "chunk is not sealed to the contributor's current key")
-        if self.metadata.chunk(chunk_id) is not None:
-            return False
-        self.blobs.put(blob_key(chunk_id), body)
-        row = ChunkRow(chunk_id, device.contributor_id, device.id, header.key_id, len(body), now)
-        return self.metadata.add_chunk(row)
+        return header
 
     def chunk_stored(self, device: DeviceRow, chunk_id: str) -> bool:
         """Whether this contributor's chunk is stored (404 for anyone else's: no oracle)."""

@@ -7,6 +7,10 @@ known and not revoked; (4) the Ed25519 signature verifies over method, path, dev
 timestamp, nonce and body hash (:func:`apprentice.crypto.request_message`); (5) the nonce
 was not used before by this device (the database enforces it, across replicas). Every
 failure is a 401 that says which step failed but never echoes what was sent.
+
+A chunk upload defers step (5) with :func:`verify_device_request`: the route records the
+nonce in the same transaction as the chunk row (``MetadataStore.record_upload``), so an
+upload costs one commit, and the replay check is still the database's.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from datetime import datetime, timedelta
 
 from apprentice.crypto import request_message, verify
 from apprentice.errors import VerificationError
-from apprentice.server.problems import unauthorized
-from apprentice.server.storage.metadata import DeviceRow, MetadataStore
+from apprentice.server.problems import ApiError, unauthorized
+from apprentice.server.storage.metadata import DeviceRow, MetadataStore, NonceClaim
 
 DEVICE_HEADER = "x-apprentice-device"
 TIMESTAMP_HEADER = "x-apprentice-timestamp"
@@ -42,6 +46,23 @@ def authenticate_device(
     window_s: int,
 ) -> DeviceRow:
     """Return the calling device, or raise a 401 ApiError (see the module docstring)."""
+    device, claim = verify_device_request(metadata, headers, method, path, body, now, window_s)
+    # (5) nonce never seen
+    if not metadata.remember_nonce(claim.device_id, claim.nonce, claim.expires_at):
+        raise replayed()
+    return device
+
+
+def verify_device_request(
+    metadata: MetadataStore,
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    body: bytes,
+    now: datetime,
+    window_s: int,
+) -> tuple[DeviceRow, NonceClaim]:
+    """Steps (1)-(4); the caller must record the returned nonce claim and refuse a replay."""
     device_id = headers.get(DEVICE_HEADER, "")
     timestamp = headers.get(TIMESTAMP_HEADER, "")
     nonce = headers.get(NONCE_HEADER, "")
@@ -67,8 +88,10 @@ def authenticate_device(
         verify(device.public_key, message, signature)
     except VerificationError:
         raise unauthorized("request signature does not verify") from None
-    # (5) nonce never seen
     expires = datetime.fromtimestamp(int(timestamp), now.tzinfo) + timedelta(seconds=window_s)
-    if not metadata.remember_nonce(device_id, nonce, expires):
-        raise unauthorized("replayed request (nonce already used)")
-    return device
+    return device, NonceClaim(device_id, nonce, expires)
+
+
+def replayed() -> ApiError:
+    return unauthorized("replayed request (nonce already used)")
+

@@ -26,12 +26,18 @@ from apprentice.authz import PURPOSES, ROLES, AccessGrant, Authorizer, Decision,
 from apprentice.server.accounts import TOKEN_PREFIX, token_sha256
 from apprentice.server.api import CollectorApi
 from apprentice.server.audit_sink import AuditSink
-from apprentice.server.auth import DEVICE_HEADER, NONCE_HEADER, SIGNATURE_HEADER, authenticate_device
+from apprentice.server.auth import (
+    DEVICE_HEADER,
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    authenticate_device,
+    verify_device_request,
+)
 from apprentice.server.metrics import Metrics
 from apprentice.server.problems import ApiError
 from apprentice.server.settings import ServerSettings
 from apprentice.server.signin import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Sessions, csrf_matches
-from apprentice.server.storage.metadata import AccountRow, DeviceRow
+from apprentice.server.storage.metadata import AccountRow, DeviceRow, NonceClaim
 
 SMALL_BODY = 64 * 1024
 FORM_BODY = 256 * 1024
@@ -90,6 +96,16 @@ def signed_path(request: Request) -> str:
     return raw.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
 
 
+async def verify_signed(request: Request, body: bytes) -> tuple[DeviceRow, NonceClaim]:
+    """Check a signed device request but leave its nonce unrecorded: the caller must record
+    it (uploads do so in the chunk's own transaction) or the request could be replayed."""
+    st = state(request)
+    return await run_in_threadpool(
+        verify_device_request, st.api.metadata, request.headers, request.method, signed_path(request),
+        body, st.clock(), st.settings.replay_window_s,
+    )
+
+
 async def authenticate(request: Request, body: bytes) -> DeviceRow:
     st = state(request)
     return await run_in_threadpool(
@@ -123,6 +139,7 @@ class Access:
     device_row: DeviceRow | None = None
     body: bytes = b""
     csrf_token: str | None = None  # a portal session's, for the forms of the page
+    nonce: NonceClaim | None = None  # an upload's, still to be recorded with its chunk
     _complete: Callable[[bytes], Awaitable[Access]] | None = field(default=None, repr=False)
 
     @property
@@ -147,6 +164,7 @@ class Access:
         done = await self._complete(body)
         assert done.device_row is not None
         self.principal, self.decision, self.device_row = done.principal, done.decision, done.device_row
+        self.nonce = done.nonce
         return done.device_row
 
 
@@ -208,13 +226,17 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
             purpose = _purpose(header_purpose, "collection")
 
             async def complete(body: bytes) -> Access:
+                nonce = None
                 try:
-                    device = await authenticate(request, body)
+                    if defer_device_body:  # an upload: its nonce is recorded with the chunk row
+                        device, nonce = await verify_signed(request, body)
+                    else:
+                        device = await authenticate(request, body)
                 except ApiError:
                     await record(st, ANONYMOUS, action, Resource(resource_type), None, purpose, "deny")
                     raise
                 principal = Principal("Device", device.id, device.contributor_id)
-                access = Access(principal, purpose, None, device_row=device, body=body)
+                access = Access(principal, purpose, None, device_row=device, body=body, nonce=nonce)
                 return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
             if defer_device_body:

@@ -240,7 +240,9 @@ class Governance:
 
     # -- commands from the portal -------------------------------------------------------------
     def pause(self, contributor: str, minutes: int | None, now: datetime) -> tuple[CommandRow, bool]:
-        """Ask the contributor's devices to pause (clipped to the policy's cap); (command, clipped)."""
+        """Ask the contributor's devices to pause (clipped to the policy's cap); (command, clipped).
+        404 if the contributor has no record yet, 410 if they were forgotten."""
+        self._require_contributor(contributor)
         cap = self.pause_cap_minutes()
         clipped = minutes is not None and minutes > cap
         granted = cap if minutes is None or clipped else minutes
@@ -249,6 +251,7 @@ class Governance:
         return CommandRow(seq, contributor, "pause", until, now), clipped
 
     def resume(self, contributor: str, now: datetime) -> CommandRow:
+        self._require_contributor(contributor)
         seq = self.store.add_command(contributor, "resume", None, now)
         return CommandRow(seq, contributor, "resume", None, now)
 

@@ -1,4 +1,9 @@
-"""Chunk upload: PUT a sealed chunk under its SHA-256. Idempotent; back-pressure with 429."""
+"""Chunk upload: PUT a sealed chunk under its SHA-256. Idempotent; back-pressure with 429.
+
+``authorize`` verifies the signed request over the body without recording its nonce; the
+nonce is recorded in the same transaction as the chunk row
+(``CollectorApi.store_chunk(nonce=…)``, one group commit), so a replay is still refused.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +50,9 @@ async def put_chunk(
         if await run_in_threadpool(st.governance.is_exempt, device.contributor_id):
             raise ApiError(403, "exempt",
                            "this contributor is exempt from recording; nothing more is accepted")
-        created = await run_in_threadpool(st.api.store_chunk, device, chunk_id, body, st.clock())
+        # The nonce is recorded in the same transaction as the chunk row (group commit).
+        created = await run_in_threadpool(st.api.store_chunk, device, chunk_id, body, st.clock(),
+                                          nonce=access.nonce)
     except ApiError as exc:
         st.metrics.chunks.labels(outcome=exc.code).inc()
         raise
@@ -57,6 +64,7 @@ async def put_chunk(
         st.metrics.chunk_bytes.inc(len(body))
     receipt = ChunkReceipt(chunk_id=chunk_id, stored=True, created=created)
     return JSONResponse(receipt.model_dump(), status_code=201 if created else 200)
+
 
 
 @router.get("/{chunk_id}", response_model=ChunkReceipt,

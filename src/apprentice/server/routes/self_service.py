@@ -145,7 +145,7 @@ async def pause(
                       clipped=clipped)
 
 
-@router.post("/resume", response_model=CommandOut)
+@router.post("/resume", response_model=CommandOut, responses=_ERRORS)
 async def resume(
     access: Annotated[Access, authorize("control", "Device", owner="self")], request: Request,
 ) -> CommandOut:

@@ -1,8 +1,9 @@
 """Blobs as files under one folder (the embedded default): ``ROOT/ab/abcdef….blob``.
 
 A put writes a temporary file in the target folder, fsyncs it, renames it into place and
-fsyncs the folder, so a crash leaves either the whole blob or nothing. Folders are 0700
-and files 0600: the store refuses to start in a folder others can read.
+fsyncs the folder, so a crash leaves either the whole blob or nothing, and a put that
+returned survives a crash. Folders are 0700 and files 0600: the store refuses to start in a
+folder others can read.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _SUFFIX = ".blob"
 class FilesystemBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._folders: set[Path] = set()  # created already: a mkdir per put costs a syscall
 
     def prepare(self) -> FilesystemBlobStore:
         """Create the root (0700) or check an existing one is private; return self."""
@@ -40,8 +42,14 @@ class FilesystemBlobStore:
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_atomically(path, data)
+        if path.parent not in self._folders:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._folders.add(path.parent)
+        try:
+            write_atomically(path, data)
+        except FileNotFoundError:  # the folder was removed behind our back: make it again
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_atomically(path, data)
 
     def get(self, key: str, *, grant: AccessGrant) -> bytes:
         check_grant(grant, key)

@@ -8,7 +8,9 @@ from apprentice.server.storage.metadata.repository import (
     ContributorKeyRow,
     DeviceRow,
     MetadataStore,
+    NonceClaim,
     TombstoneRow,
+    UploadOutcome,
     open_metadata,
 )
 
@@ -20,6 +22,8 @@ __all__ = [
     "DeviceRow",
     "MetadataStore",
     "SqlAuditStore",
+    "NonceClaim",
     "TombstoneRow",
+    "UploadOutcome",
     "open_metadata",
 ]

@@ -3,6 +3,10 @@
 Every method is one short transaction, safe to call from many threads and many collector
 replicas at once: uniqueness (a chunk id, a nonce, a one-time token) is enforced by the
 database, never by a read-then-write in Python. Times are passed in (UTC), never read here.
+
+The writes on the upload path (request nonces, chunk rows) go through a group commit
+(:mod:`.group_commit`): concurrent uploads share one transaction and one fsync, and each
+method still returns only after the transaction holding its row has committed.
 """
 
 from __future__ import annotations
@@ -11,15 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from apprentice.server.storage.metadata import tables as t
+from apprentice.server.storage.metadata.group_commit import GroupCommit
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -48,6 +54,18 @@ class ChunkRow:
     key_id: str
     size: int
     received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NonceClaim:
+    """A signed request's nonce, to be recorded together with what the request stores."""
+
+    device_id: str
+    nonce: str
+    expires_at: datetime
+
+
+UploadOutcome = Literal["created", "duplicate", "replayed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +101,11 @@ def _utc(value: datetime) -> datetime:
 class MetadataStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.group_commit = GroupCommit(engine)
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Finish queued writes, then close every pooled connection."""
+        self.group_commit.close()
         self.engine.dispose()
 
     # -- schema -------------------------------------------------------------------------
@@ -198,7 +218,7 @@ class MetadataStore:
     def remember_nonce(self, device_id: str, nonce: str, expires_at: datetime) -> bool:
         """Record a request nonce; False if this device already used it (a replay)."""
         values = {"device_id": device_id, "nonce": nonce, "expires_at": expires_at}
-        return self._insert_once(t.request_nonces, values)
+        return self._insert_grouped(t.request_nonces, values)
 
     def forget_nonces(self, now: datetime) -> int:
         with self.engine.begin() as conn:
@@ -208,15 +228,23 @@ class MetadataStore:
     # -- chunks -------------------------------------------------------------------------
     def add_chunk(self, row: ChunkRow) -> bool:
         """Record a stored chunk; False if a chunk with this id was already recorded."""
-        values = {
-            "id": row.id,
-            "contributor_id": row.contributor_id,
-            "device_id": row.device_id,
-            "key_id": row.key_id,
-            "size": row.size,
-            "received_at": row.received_at,
-        }
-        return self._insert_once(t.chunks, values)
+        return self._insert_grouped(t.chunks, _chunk_values(row))
+
+    def record_upload(self, row: ChunkRow, nonce: NonceClaim) -> UploadOutcome:
+        """Record an upload's nonce and its chunk row in one transaction.
+
+        ``replayed``: the nonce was used before, nothing is recorded; ``duplicate``: the
+        nonce is recorded, the chunk was already there; ``created``: both are recorded.
+        """
+        nonce_values = {"device_id": nonce.device_id, "nonce": nonce.nonce, "expires_at": nonce.expires_at}
+        chunk_values = _chunk_values(row)
+
+        def op(conn: Connection) -> UploadOutcome:
+            if not _insert_ignoring_duplicate(conn, t.request_nonces, nonce_values):
+                return "replayed"
+            return "created" if _insert_ignoring_duplicate(conn, t.chunks, chunk_values) else "duplicate"
+
+        return self.group_commit.run(op)
 
     def chunk(self, chunk_id: str) -> ChunkRow | None:
         c = t.chunks.c
@@ -432,12 +460,52 @@ class MetadataStore:
             return False
         return True
 
+    def _insert_grouped(self, table: t.Table, values: dict[str, Any]) -> bool:
+        """Like :meth:`_insert_once`, in the next group commit."""
+        try:
+            return self.group_commit.run(lambda conn: _insert_ignoring_duplicate(conn, table, values))
+        except IntegrityError:  # a foreign key, say: refused like a duplicate, as _insert_once does
+            return False
+
+
+def _chunk_values(row: ChunkRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "contributor_id": row.contributor_id,
+        "device_id": row.device_id,
+        "key_id": row.key_id,
+        "size": row.size,
+        "received_at": row.received_at,
+    }
+
+
+def _insert_ignoring_duplicate(conn: Connection, table: t.Table, values: dict[str, Any]) -> bool:
+    """Insert a row; False (and no error, so a shared transaction goes on) if its key exists.
+
+    ``ON CONFLICT DO NOTHING`` rather than catching IntegrityError: on PostgreSQL an error
+    would abort the whole shared transaction.
+    """
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        statement: Any = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    elif dialect == "postgresql":
+        statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        raise NotImplementedError(f"no conflict-ignoring insert for {dialect}")
+    # SQLAlchemy reports an INSERT's rowcount only when asked to keep it.
+    return bool(conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount == 1)
+
 
 def open_metadata(url: str, *, migrate: bool = True) -> MetadataStore:
     """Connect to the database the SQLAlchemy URL names and (by default) migrate it."""
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:", "sqlite+pysqlite:///:memory:")
-        options: dict[str, Any] = {"poolclass": StaticPool} if memory else {}
+        # A file database keeps a connection per request thread (Starlette's pool has 40):
+        # the default pool of 5 closed and reopened connections under load, re-running the
+        # pragmas each time.
+        options: dict[str, Any] = (
+            {"poolclass": StaticPool} if memory else {"pool_size": 48, "max_overflow": 16}
+        )
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
