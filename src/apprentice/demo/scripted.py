@@ -241,7 +241,9 @@ def run_demo(data_dir: Path, console: Console, *, key_dir: Path | None = None, p
             console.print(f"[green]pipeline[/]: decrypted {stats.chunks} chunks in memory, dropped "
                           f"{stats.frames_dropped} frames in the second redaction pass, built "
                           f"{stats.build.episodes} episodes ({stats.build.steps} steps)")
-            spec = VersionSpec(splits=(("train", 1.0),), quality=QualityFilter(min_steps=1, max_redacted_share=1.0))
+            # The demo's screens are mostly other windows, masked grey: keep every episode.
+            quality = QualityFilter(min_steps=1, max_redacted_share=1.0)
+            spec = VersionSpec(splits=(("train", 1.0),), quality=quality)
             result, dataset = system.build_dataset(DATASET, spec, FORMATS)
             console.print(f"[green]dataset[/] {DATASET}@v{result.version}: {result.episodes} episodes, "
                           f"{result.steps} steps, sealed in {result.folder}; exported for model_training "
