@@ -69,6 +69,7 @@ def run(collector: MemoryCollector, work: Path, name: str, executor: str, worker
         "chunks": stats.chunks,
         "frames": stats.frames,
         "frames_dropped": stats.frames_dropped,
+        "event_chunks_decrypted_to_build": stats.build.chunks_read,
         "episodes": version.episodes,
         "steps": version.steps,
         "steps_per_s": round(version.steps / seconds, 1),
@@ -127,6 +128,8 @@ def main() -> None:
             f"{r['seconds']:>9}{r['steps_per_s']:>9}{r['episodes_per_s']:>11}"
             f"{r['ocr_share_of_worker_time']:>10.1%}"
         )
+    print(f"event chunks decrypted to build sessions: "
+          f"{', '.join(str(r['event_chunks_decrypted_to_build']) for r in results)} (one per event chunk)")
     print(f"dataset versions byte-identical: {identical}")
 
 

@@ -4,7 +4,9 @@ uploader with the real crypto → the pipeline (unwrap as the pipeline identity,
 memory, full-frame Tesseract OCR redaction, actions, episodes, pseudonymisation, quality)
 → an encrypted dataset version → exported and loaded with `datasets`. No contributor id,
 device id, user name, host name or canary in any file; forgetting one contributor and
-rebuilding leaves only the other's episodes.
+rebuilding leaves only the other's episodes. The export holds every format (Parquet, OSWorld,
+AgentNet, computer_13, WebDataset), and every file of each is scanned (Parquet and tar
+decoded).
 
 The collector is the in-memory stand-in (real key wrapping, real sealed chunks); the HTTP
 hop is covered by test_http_source.py. When the collector's pipeline API lands (wp-authz),
@@ -40,6 +42,7 @@ from apprentice.pipeline.service.store import load_or_create_key
 from apprentice.spool import open_spool
 from tests.integration.conftest import wait_until
 from tests.support import prepare_device
+from tests.unit.pipeline.service.scan import scan
 
 pytestmark = [pytest.mark.display, pytest.mark.slow]
 
@@ -111,14 +114,7 @@ def _secrets() -> list[str]:
 
 
 def _scan_files(folder: Path) -> dict[str, list[str]]:
-    hits = {}
-    for path in folder.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            found = [s for s in _secrets() if s.encode() in data]
-            if found:
-                hits[str(path)] = found
-    return hits
+    return scan(folder, _secrets())
 
 
 def test_two_contributors_recorded_on_xvfb_to_a_clean_dataset_and_forget(
@@ -146,7 +142,9 @@ def test_two_contributors_recorded_on_xvfb_to_a_clean_dataset_and_forget(
     spec = VersionSpec(quality=QualityFilter(min_steps=1, max_redacted_share=1.0))
     v1 = build_version(worker.state, worker.store, key, tmp_path / "pipeline", "e2e", spec)
     out = tmp_path / "export-v1"
-    export_version(v1.folder, key, out, purpose="model_training")
+    export_version(v1.folder, key, out, purpose="model_training",
+                   formats=("parquet", "osworld", "agentnet", "computer13", "wds"))
+    assert all((out / folder).is_dir() for folder in ("osworld", "agentnet", "computer13", "wds"))
     splits = "+".join(sorted(v1.splits))
     steps = datasets.load_dataset(str(out), split=splits, cache_dir=f"{out}-cache")
     episodes = datasets.load_dataset(str(out), "episodes", split=splits, cache_dir=f"{out}-cache")

@@ -164,8 +164,10 @@ def export(
     out: Path = typer.Option(..., "--out", "-o", help="A new (or empty) folder for the plain dataset."),
     purpose: str = typer.Option(..., "--purpose", help="Why you read it; only model_training is allowed."),
     key_dir: Path | None = typer.Option(None, "--key-dir", help="Where dataset-NAME.key is."),
+    formats: str = typer.Option("parquet", "--format", "-f", help=FORMATS_HELP),
 ) -> None:
-    """Decrypt a dataset version into Parquet that `datasets.load_dataset(OUT)` reads."""
+    """Decrypt a dataset version into Parquet that `datasets.load_dataset(OUT)` reads, and any
+    other format (--format parquet,osworld,agentnet,computer13,wds)."""
     from apprentice.crypto import load_key_file
     from apprentice.pipeline.service import export_version
     from apprentice.pipeline.service.datasets import version_dir
@@ -184,9 +186,10 @@ def export(
         raise ConfigError(f"there is no dataset version {version} in {data_dir}")
     key = load_key_file((key_dir or default_key_dir()) / f"dataset-{name}.key")
     summary = export_version(version_dir(data_dir, name, int(number)), key, out, purpose=purpose,
-                             status=status)
+                             status=status, formats=_items(formats))
+    loadable = f" Load it with datasets.load_dataset({str(out)!r})" if "parquet" in summary["formats"] else ""
     console.print(f"[green]exported[/] {version}: {summary['episodes']} episodes, {summary['steps']} steps → "
-                  f"{out}. Load it with datasets.load_dataset({str(out)!r})")
+                  f"{out} ({', '.join(summary['formats'])}).{loadable}")
 
 
 @app.command("versions")

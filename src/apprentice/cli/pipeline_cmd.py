@@ -59,6 +59,9 @@ def run(
     workers: int = typer.Option(2, "--workers", help="Worker processes (local) or CPUs (local Ray)."),
     ray_address: str | None = typer.Option(None, "--ray-address", help="Connect to this Ray cluster."),
     interval: float = typer.Option(30.0, "--interval", help="Seconds between runs without --once."),
+    cursor_overlap: int = typer.Option(
+        1000, "--cursor-overlap", help="Chunk sequence numbers re-read behind the cursor (late commits)."
+    ),
 ) -> None:
     """Claim new sealed chunks, decrypt them in memory, redact again and build episodes.
 
@@ -76,6 +79,7 @@ def run(
         executor=executor,
         workers=workers,
         ray_address=ray_address,
+        cursor_overlap=cursor_overlap,
     )
     source = HttpChunkSource(collector, token_file)
     progress, report = progress_bars()
@@ -92,7 +96,8 @@ def run(
         source.close()
     console.print(
         f"[green]processed[/] {stats.chunks} chunks ({stats.failed} failed, {stats.frames_dropped} frames "
-        f"dropped by redaction); built {stats.build.episodes} episodes, {stats.build.steps} steps; "
+        f"dropped by redaction); applied {stats.deletions} deletions ({stats.episodes_withdrawn} episodes "
+        f"withdrawn); built {stats.build.episodes} episodes, {stats.build.steps} steps; "
         f"{stats.build.waiting} sessions wait for more data. Next: apprentice dataset build --version NAME "
         f"--data-dir {data_dir}"
     )

@@ -55,13 +55,9 @@ class AssembleStats:
     waiting: int = 0
     dropped_fields: int = 0
     frames_missing: int = 0
+    withdrawn: int = 0  # sessions a contributor's deletion reached before they were built
+    chunks_read: int = 0  # event chunks decrypted to build sessions (each about once)
     extra: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class _Session:
-    events: list[ev.Event]
-    chunks: list[str]
 
 
 def build_ready_sessions(
@@ -117,33 +113,45 @@ def _build_spool(
     literals: dict[str, str],
     stats: AssembleStats,
 ) -> None:
-    sessions = _sessions(store, state.event_chunks(skey))
+    chunk_rows = state.spool_chunks(skey)
+    parts = summarise(state, store, [c for c, _, status in chunk_rows if status == "staged"])
+    deleted = {c for c, _, status in chunk_rows if status == "deleted"}
+    plans = _plans([(c, parts.get(c)) for c, _, _ in chunk_rows], deleted)
     frames = state.frames_of(skey)
+    frame_deleted = {c for c, status in state.chunk_statuses(f.chunk_id for f in frames.values()).items()
+                     if status == "deleted"}
     built = state.built_sessions(skey)
-    for index, session in enumerate(sessions):
-        start = next((e for e in session.events if isinstance(e, ev.Control) and e.op == "start"), None)
-        session_id = str(start.info.get("session")) if start else f"nostart:{session.chunks[0]}"
-        session_key = keyed_hash(state_key, f"session\x00{contributor}\x00{skey}\x00{session_id}", 32)
+    decoded: dict[str, list[list[ev.Event]]] = {}
+    for index, plan in enumerate(plans):
+        session_key = keyed_hash(state_key, f"session\x00{contributor}\x00{skey}\x00{plan.session_id}", 32)
         if session_key in built:
             continue
-        ended = index < len(sessions) - 1 or any(
-            isinstance(e, ev.Control) and e.op == "stop" for e in session.events
-        )
-        blobs = {e.blob for e in session.events if isinstance(e, ev.Frame)}
-        missing = [b for b in blobs if b not in frames]
+        if plan.deleted or any(b in frames and frames[b].chunk_id in frame_deleted for b in plan.blobs):
+            # The contributor deleted part of this session: none of it is built, ever.
+            state.record_session(session_key, contributor, skey, [])
+            stats.withdrawn += 1
+            continue
+        ended = index < len(plans) - 1 or plan.stop
+        missing = [b for b in plan.blobs if b not in frames]
         if not finalize and (not ended or missing):
             stats.waiting += 1
             continue
         stats.frames_missing += len(missing)
-        results = build_session(session.events, frames, redactor, config, literals, stats)
+        events = _events_of(store, plan, decoded)
+        stats.chunks_read += len(plan.chunk_ids)
+        results = build_session(events, frames, redactor, config, literals, stats)
         records = []
-        for episode_rowdict, step_rows, images, quality in results:
-            chunk_ids = set(session.chunks) | {frames[b].chunk_id for b in images if b in frames}
+        lineage = set(plan.chunk_ids) | {frames[b].chunk_id for b in plan.blobs if b in frames}
+        for episode_rowdict, step_rows, images, quality, started_ns in results:
+            chunk_ids = lineage | {frames[b].chunk_id for b in images if b in frames}
+            # ``started_at`` is for the contributor's own view (catalog.py) only: datasets
+            # take ``episode`` and ``steps``, whose only date is the month.
             store.put(
                 EPISODES_KIND,
                 episode_rowdict["episode_id"],
                 json.dumps(
-                    {"episode": episode_rowdict, "steps": step_rows, "images": sorted(images)},
+                    {"episode": episode_rowdict, "steps": step_rows, "images": sorted(images),
+                     "started_at": _iso(started_ns)},
                     sort_keys=True,
                     ensure_ascii=False,
                 ).encode(),
@@ -161,7 +169,7 @@ def _build_spool(
                         episode_rowdict["num_steps"],
                         quality.redacted_share,
                     ),
-                    sorted(chunk_ids | {frames[b].chunk_id for b in blobs if b in frames}),
+                    sorted(chunk_ids),
                 )
             )
             stats.steps += len(step_rows)
@@ -170,23 +178,91 @@ def _build_spool(
         stats.episodes += len(records)
 
 
-def _sessions(store: SealedFiles, chunks: Sequence[tuple[str, str]]) -> list[_Session]:
-    """Split the spool's event log at ``start`` controls, remembering each event's chunk."""
-    sessions: list[_Session] = []
-    for chunk_id, _segment in chunks:
+@dataclass
+class _Plan:
+    """One recording session as the chunk summaries describe it (nothing decrypted yet)."""
+
+    session_id: str
+    pieces: list[tuple[str, int]]  # (chunk id, part index)
+    stop: bool = False
+    blobs: set[str] = field(default_factory=set)
+    deleted: bool = False
+
+    @property
+    def chunk_ids(self) -> list[str]:
+        return list(dict.fromkeys(c for c, _ in self.pieces))
+
+
+def split_parts(events: Sequence[ev.Event]) -> list[list[ev.Event]]:
+    """A chunk's events in log order, cut before every ``start`` control."""
+    parts: list[list[ev.Event]] = []
+    for event in events:
+        if not parts or (isinstance(event, ev.Control) and event.op == "start"):
+            parts.append([])
+        parts[-1].append(event)
+    return parts
+
+
+def _describe(part: list[ev.Event]) -> dict[str, Any]:
+    first = part[0]
+    start = isinstance(first, ev.Control) and first.op == "start"
+    return {
+        "start": start,
+        "session": str(first.info.get("session")) if start else None,  # type: ignore[union-attr]
+        "stop": any(isinstance(e, ev.Control) and e.op == "stop" for e in part),
+        "blobs": sorted({e.blob for e in part if isinstance(e, ev.Frame)}),
+    }
+
+
+def summarise(state: PipelineState, store: SealedFiles,
+              chunk_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The parts of each staged event chunk; a chunk is decrypted for this once, ever."""
+    parts = state.event_parts(chunk_ids)
+    for chunk_id in chunk_ids:
+        if chunk_id in parts:
+            continue
         try:
             events = payload_events(store.get(EVENTS_KIND, chunk_id))
         except KeyError:
             continue
-        for event in events:
-            if not sessions or (isinstance(event, ev.Control) and event.op == "start"):
-                sessions.append(_Session([], []))
-            sessions[-1].events.append(event)
-            if not sessions[-1].chunks or sessions[-1].chunks[-1] != chunk_id:
-                sessions[-1].chunks.append(chunk_id)
-    for session in sessions:
-        session.events.sort(key=lambda e: e.seq)
-    return sessions
+        parts[chunk_id] = [_describe(p) for p in split_parts(events)]
+        state.put_event_parts(chunk_id, parts[chunk_id])
+    return parts
+
+
+def _plans(chunks: Sequence[tuple[str, list[dict[str, Any]] | None]], deleted: set[str]) -> list[_Plan]:
+    """Chain the chunks' parts into sessions: a part that does not open with ``start``
+    continues the session before it. A deleted chunk keeps its place (its summary stays)."""
+    plans: list[_Plan] = []
+    for chunk_id, parts in chunks:
+        for index, part in enumerate(parts or ()):
+            if part["start"] or not plans:
+                plans.append(_Plan(str(part["session"]) if part["start"] else f"nostart:{chunk_id}", []))
+            plan = plans[-1]
+            plan.pieces.append((chunk_id, index))
+            plan.stop |= bool(part["stop"])
+            plan.blobs.update(part["blobs"])
+            plan.deleted |= chunk_id in deleted
+    return plans
+
+
+def _events_of(store: SealedFiles, plan: _Plan, decoded: dict[str, list[list[ev.Event]]]) -> list[ev.Event]:
+    """Decrypt only this session's chunks (each once per spool build) and take its parts."""
+    events: list[ev.Event] = []
+    for chunk_id, index in plan.pieces:
+        if chunk_id not in decoded:
+            try:
+                decoded[chunk_id] = split_parts(payload_events(store.get(EVENTS_KIND, chunk_id)))
+            except KeyError:
+                decoded[chunk_id] = []
+        parts = decoded[chunk_id]
+        if index < len(parts):
+            events += parts[index]
+    # A chunk read for an earlier session of this spool is not needed again after the next.
+    for chunk_id in [c for c in decoded if c not in plan.chunk_ids]:
+        del decoded[chunk_id]
+    events.sort(key=lambda e: e.seq)
+    return events
 
 
 def build_session(
@@ -196,8 +272,9 @@ def build_session(
     config: PipelineConfig,
     literals: dict[str, str],
     stats: AssembleStats,
-) -> list[tuple[dict[str, Any], list[dict[str, Any]], set[str], Quality]]:
-    """One session's events → (episode row, step rows, image blobs, quality) per episode."""
+) -> list[tuple[dict[str, Any], list[dict[str, Any]], set[str], Quality, int | None]]:
+    """One session's events → (episode row, step rows, image blobs, quality, wall-clock start
+    in ns or None) per episode."""
     scrubber = Scrubber(literals)
     scrubber.learn(_texts(events))
     cleaned = _clean_events(events, frames, redactor, scrubber, stats)
@@ -230,7 +307,7 @@ def build_session(
             for column in _TEXT_COLUMNS:
                 if isinstance(item.get(column), str):
                     item[column] = scrubber.scrub(item[column])
-        out.append((row, steps, set(images), quality))
+        out.append((row, steps, set(images), quality, wall(episode.t_start)))
     return out
 
 
@@ -311,3 +388,11 @@ def _wall_at(start: ev.Control | None) -> Callable[[int], int | None]:
     if not isinstance(wall_ns, int) or not isinstance(mono_ns, int):
         return lambda t: None
     return lambda t: wall_ns + (t - mono_ns)
+
+
+def _iso(ns: int | None) -> str | None:
+    if ns is None:
+        return None
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="seconds")

@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,6 +56,8 @@ class VersionSpec:
     sources: tuple[str, ...] = ()
     quality: QualityFilter = field(default_factory=QualityFilter)
     splits: tuple[tuple[str, float], ...] = DEFAULT_SPLITS
+    outcomes: tuple[str, ...] = ()  # success, failure, unknown; "none" for passive episodes
+    built_from: str | None = None  # "name/vN" when derived from a version (the portal's builds)
 
     def __post_init__(self) -> None:
         total = sum(f for _, f in self.splits)
@@ -77,10 +80,23 @@ class VersionSpec:
             return False
         return self.quality.accepts(info.num_steps, info.redacted_share, info.complete)
 
+    def accepts_outcome(self, outcome: str | None) -> bool:
+        return not self.outcomes or (outcome or "none") in self.outcomes
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["splits"] = [list(s) for s in self.splits]
         return out
+
+    @classmethod
+    def from_dict(cls, spec: dict[str, Any]) -> VersionSpec:
+        """The spec a version was built with (as stored by :meth:`as_dict`)."""
+        quality = spec.get("quality") or {}
+        return cls(apps=tuple(spec.get("apps") or ()), sites=tuple(spec.get("sites") or ()),
+                   since=spec.get("since"), until=spec.get("until"), sources=tuple(spec.get("sources") or ()),
+                   quality=QualityFilter(**quality),
+                   splits=tuple((str(n), float(f)) for n, f in spec.get("splits") or DEFAULT_SPLITS),
+                   outcomes=tuple(spec.get("outcomes") or ()), built_from=spec.get("built_from"))
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,11 @@ class VersionResult:
 
 def version_dir(data_dir: Path, name: str, version: int) -> Path:
     return Path(data_dir) / "datasets" / check_dataset_name(name) / f"v{version}"
+
+
+def view_dir(data_dir: Path, name: str, version: int) -> Path:
+    """Where :class:`~.catalog.PipelineDatasets` keeps a version decrypted for the portal."""
+    return Path(data_dir) / "views" / check_dataset_name(name) / f"v{version}"
 
 
 def assign_split(dataset_key: bytes, name: str, episode_id: str,
@@ -120,6 +141,12 @@ def build_version(
     bad = [e for e in chosen if e.episode_id in tombstoned_episodes or e.contributor_id in tombstoned_people]
     if bad:  # the query already excludes them; this guard holds even if it ever did not
         raise DatasetError(f"refusing to build: {len(bad)} selected episodes are tombstoned")
+    records: dict[str, dict[str, Any]] = {}
+    for number, info in enumerate(chosen):
+        records[info.episode_id] = json.loads(store.get(EPISODES_KIND, info.episode_id))
+        if progress:
+            progress(number + 1, len(chosen))
+    chosen = [e for e in chosen if spec.accepts_outcome(records[e.episode_id]["episode"].get("outcome"))]
     if not chosen:
         raise DatasetError("no episode matches these filters; loosen them or run the pipeline first")
     version = state.next_version(name)
@@ -130,11 +157,9 @@ def build_version(
         shutil.rmtree(final)
     cipher = BlobCipher(dataset_key)
     by_split: dict[str, list[tuple[EpisodeInfo, dict[str, Any]]]] = {s: [] for s, _ in spec.splits}
-    for number, info in enumerate(chosen):
-        record = json.loads(store.get(EPISODES_KIND, info.episode_id))
-        by_split[assign_split(dataset_key, name, info.episode_id, spec.splits)].append((info, record))
-        if progress:
-            progress(number + 1, len(chosen))
+    for info in chosen:
+        by_split[assign_split(dataset_key, name, info.episode_id, spec.splits)].append(
+            (info, records[info.episode_id]))
     files: dict[str, str] = {}
     images: set[str] = set()
     counts: dict[str, int] = {}
@@ -161,9 +186,12 @@ def build_version(
         except KeyError:
             continue
         files[rel] = _seal_into(partial / rel, cipher, data, rel)
+    mix = Counter(s["action_type"] for info in chosen for s in records[info.episode_id]["steps"])
+    outcomes = Counter(str(records[info.episode_id]["episode"].get("outcome") or "none") for info in chosen)
     manifest = {
         "format": "apprentice-dataset-version", "name": name, "version": version,
         "spec": spec.as_dict(), "episodes": len(chosen), "steps": steps_total, "splits": counts,
+        "action_mix": dict(sorted(mix.items())), "outcomes": dict(sorted(outcomes.items())),
         "files": dict(sorted(files.items())),
     }
     body = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
@@ -185,17 +213,34 @@ def withdraw_files(data_dir: Path, state: PipelineState) -> int:
             if (folder / sub).exists():
                 shutil.rmtree(folder / sub)
                 removed += 1
+        view = view_dir(data_dir, item["name"], item["version"])  # the portal's plain copy
+        if view.exists():
+            shutil.rmtree(view)
+            removed += 1
     return removed
 
 
 def export_version(folder: Path, dataset_key: bytes, out_dir: Path, *, purpose: str,
-                   status: str | None = "active") -> dict[str, Any]:
-    """Decrypt a version into a plain dataset folder an ML engineer loads with ``datasets``."""
+                   status: str | None = "active", formats: Sequence[str] = ("parquet",)) -> dict[str, Any]:
+    """Decrypt a version into a plain dataset folder an ML engineer loads with ``datasets``.
+
+    ``formats``: ``parquet`` (the version's own shards, one file per split, with the
+    contributor pseudonym, split and quality columns) and any other exporter of
+    ``apprentice.pipeline.export`` (osworld, agentnet, computer13, wds), which write every
+    split together from the same rows; ``dataset.json`` maps each episode to its split.
+    """
+    from apprentice.pipeline.export import EXPORTERS, create_exporter
+
     if purpose != PURPOSE:
         raise DatasetError(f"datasets are exported for the purpose {PURPOSE!r} only, not {purpose!r}")
     if status is not None and status != "active":
-        raise DatasetError("this dataset version was withdrawn (a contributor was forgotten); "
-                           "export the newest version instead")
+        raise DatasetError("this dataset version was withdrawn (a contributor was forgotten or deleted "
+                           "data); export the newest version instead")
+    chosen = list(dict.fromkeys(f.strip() for f in formats if f.strip()))
+    unknown = [f for f in chosen if f not in EXPORTERS]
+    if not chosen or unknown:
+        raise DatasetError(f"unknown dataset format {', '.join(unknown) or '(none)'}; "
+                           f"choose from {', '.join(EXPORTERS)}")
     try:
         manifest = json.loads((Path(folder) / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError):
@@ -203,31 +248,74 @@ def export_version(folder: Path, dataset_key: bytes, out_dir: Path, *, purpose: 
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise DatasetError(f"{out_dir} is not empty; export into a new folder")
-    cipher = BlobCipher(dataset_key)
-    written: list[str] = []
+    opened = _open_version(Path(folder), dataset_key, manifest)
+    written: dict[str, list[str]] = {}
+    if "parquet" in chosen:
+        written["parquet"] = []
+        for rel, data in opened.items():
+            if rel.startswith("shards/"):
+                table, split = rel.removeprefix("shards/").removesuffix(".parquet.sealed").split("-", 1)
+                target = f"data/{table}/{split}-00000-of-00001.parquet"
+            else:
+                target = rel.removesuffix(".sealed")
+            _write(out_dir / target, data)
+            written["parquet"].append(target)
+    others = [f for f in chosen if f != "parquet"]
+    episode_rows, step_rows = _rows(opened)
+    if others:
+        from apprentice.pipeline.service.rows import dataset_from_rows
+
+        def load_frame(blob: str) -> bytes:
+            try:
+                return opened[f"images/{blob}.png.sealed"]
+            except KeyError:
+                raise KeyError(blob) from None
+
+        dataset = dataset_from_rows(episode_rows, step_rows, load_frame, name=str(manifest["name"]))
+        for name in others:
+            written[name] = sorted(create_exporter(name).write(dataset, out_dir))
     splits = sorted(manifest["splits"])
-    for rel, digest in manifest["files"].items():
-        sealed = (Path(folder) / rel).read_bytes() if (Path(folder) / rel).exists() else None
-        if sealed is None:
-            raise DatasetError(f"{folder} is missing {rel}; the version was withdrawn or damaged")
-        if hashlib.sha256(sealed).hexdigest() != digest:
-            raise DatasetError(f"{rel} in {folder} does not match its manifest; the version was changed")
-        data = cipher.open(sealed, rel.encode())
-        if rel.startswith("shards/"):
-            table, split = rel.removeprefix("shards/").removesuffix(".parquet.sealed").split("-", 1)
-            target = f"data/{table}/{split}-00000-of-00001.parquet"
-        else:
-            target = rel.removesuffix(".sealed")
-        path = out_dir / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        written.append(target)
-    (out_dir / "README.md").write_text(_card(manifest, splits), "utf-8")
+    (out_dir / "README.md").write_text(_card(manifest, splits if "parquet" in chosen else []), "utf-8")
+    files = sorted({f for names in written.values() for f in names} | {
+        str(p.relative_to(out_dir)) for p in (out_dir / "images").glob("*") if p.is_file()})
     summary = {"name": manifest["name"], "version": manifest["version"], "episodes": manifest["episodes"],
                "steps": manifest["steps"], "splits": manifest["splits"], "spec": manifest["spec"],
-               "files": sorted(written) + ["README.md"]}
+               "formats": {k: sorted(v) for k, v in written.items()},
+               "episode_splits": {str(r["episode_id"]): str(r["split"]) for r in episode_rows},
+               "files": files + ["README.md"]}
     (out_dir / "dataset.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", "utf-8")
     return summary
+
+
+def _open_version(folder: Path, dataset_key: bytes, manifest: dict[str, Any]) -> dict[str, bytes]:
+    """Every file of a version, checked against its manifest and decrypted (in memory)."""
+    cipher = BlobCipher(dataset_key)
+    opened: dict[str, bytes] = {}
+    for rel, digest in manifest["files"].items():
+        path = folder / rel
+        if not path.exists():
+            raise DatasetError(f"{folder} is missing {rel}; the version was withdrawn or damaged")
+        sealed = path.read_bytes()
+        if hashlib.sha256(sealed).hexdigest() != digest:
+            raise DatasetError(f"{rel} in {folder} does not match its manifest; the version was changed")
+        opened[rel] = cipher.open(sealed, rel.encode())
+    return opened
+
+
+def _rows(opened: dict[str, bytes]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    tables: dict[str, list[dict[str, Any]]] = {"episodes": [], "steps": []}
+    for rel, data in sorted(opened.items()):
+        if rel.startswith("shards/"):
+            table = rel.removeprefix("shards/").split("-", 1)[0]
+            tables[table] += pq.read_table(io.BytesIO(data)).to_pylist()
+    return tables["episodes"], tables["steps"]
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _seal_into(path: Path, cipher: BlobCipher, data: bytes, rel: str) -> str:
@@ -258,15 +346,18 @@ def _parquet(table: str, rows: list[dict[str, Any]]) -> bytes:
 
 
 def _card(manifest: dict[str, Any], splits: list[str]) -> str:
-    lines = ["---", "configs:"]
-    for config, default in (("steps", True), ("episodes", False)):
-        lines.append(f"- config_name: {config}")
-        if default:
-            lines.append("  default: true")
-        lines.append("  data_files:")
-        for split in splits:
-            lines += [f"  - split: {split}", f"    path: data/{config}/{split}-*.parquet"]
-    lines += ["---", "", f"# {manifest['name']} v{manifest['version']}", "",
+    lines: list[str] = []
+    if splits:  # the Hugging Face configs name the Parquet files; without them there are none
+        lines = ["---", "configs:"]
+        for config, default in (("steps", True), ("episodes", False)):
+            lines.append(f"- config_name: {config}")
+            if default:
+                lines.append("  default: true")
+            lines.append("  data_files:")
+            for split in splits:
+                lines += [f"  - split: {split}", f"    path: data/{config}/{split}-*.parquet"]
+        lines.append("---")
+    lines += ["", f"# {manifest['name']} v{manifest['version']}", "",
               "Pseudonymous computer-use episodes built by the apprentice pipeline: redacted twice "
               "(on the device and again in the pipeline), contributor ids replaced by per-dataset "
               "keyed hashes, times relative to each episode's start, dates coarsened to the month.",

@@ -2,12 +2,13 @@
 
 ``ChunkSource`` is what the worker needs (INTERFACES.md §2): list chunks in receipt order
 after a cursor, fetch one chunk's sealed bytes, fetch a contributor's *wrapped* key, list
-tombstones. :class:`HttpChunkSource` speaks the collector's API as the Pipeline identity
-(bearer token, purpose ``processing``), retrying network errors, 5xx and 429 with
-exponential backoff and full jitter. :class:`MemoryChunkSource` holds the same data in
-memory for tests and benchmarks: chunks really sealed with the real crypto, keys really
-wrapped. Both are picklable, so executor processes (and Ray tasks) rebuild the source
-themselves and no key ever crosses a process boundary.
+tombstones, and list contributors' deletions after a cursor (docs/governance.md).
+:class:`HttpChunkSource` speaks the collector's API as the Pipeline identity (bearer token,
+purpose ``processing``), retrying network errors, 5xx and 429 with exponential backoff and
+full jitter. :class:`MemoryChunkSource` holds the same data in memory for tests and
+benchmarks: chunks really sealed with the real crypto, keys really wrapped. Both are
+picklable, so executor processes (and Ray tasks) rebuild the source themselves and no key
+ever crosses a process boundary.
 
 Nothing here logs a token, a key, a contributor id or a chunk's content.
 """
@@ -54,6 +55,19 @@ class Tombstone:
     forgotten_at: str
 
 
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """A contributor deleted chunks (a receipt-time range, or everything: both bounds None)."""
+
+    deletion_id: str
+    contributor_id: str
+    received_from: str | None
+    received_to: str | None
+    requested_at: str
+    chunk_ids: tuple[str, ...]
+    cursor: str
+
+
 class ChunkSource(Protocol):
     def list_chunks(self, after: str | None, limit: int) -> ChunkPage:
         """Chunks received after ``after`` (None: from the start), oldest first."""
@@ -67,6 +81,9 @@ class ChunkSource(Protocol):
     def tombstones(self) -> list[Tombstone]:
         """Every contributor who was forgotten, with when."""
 
+    def deletions(self, after: str | None) -> list[Deletion]:
+        """Every deletion made after ``after`` (None: from the start), oldest first."""
+
 
 @dataclass
 class MemoryChunkSource:
@@ -75,19 +92,35 @@ class MemoryChunkSource:
     chunks: list[tuple[ChunkRef, bytes]] = field(default_factory=list)
     keys: dict[str, WrappedKey] = field(default_factory=dict)
     forgotten: dict[str, str] = field(default_factory=dict)
+    deleted: list[Deletion] = field(default_factory=list)
 
     def add_key(self, key: WrappedKey) -> None:
         self.keys[key.contributor_id] = key
 
     def add_chunk(self, sealed: bytes, contributor_id: str, device_id: str, key_id: str,
-                  received_at: str = "2026-03-01T09:00:00Z") -> ChunkRef:
+                  received_at: str = "2026-03-01T09:00:00Z", cursor: int | None = None) -> ChunkRef:
+        """Store a chunk; ``cursor`` (default: after every other) lets a test commit a chunk
+        late under a sequence number lower than ones already listed, as PostgreSQL can."""
         from apprentice.crypto import chunk_id
 
+        number = cursor if cursor is not None else 1 + max((int(r.cursor) for r, _ in self.chunks), default=0)
         ref = ChunkRef(chunk_id(sealed), contributor_id, device_id, key_id, len(sealed),
-                       received_at, str(len(self.chunks) + 1))
+                       received_at, str(number))
         if all(r.chunk_id != ref.chunk_id for r, _ in self.chunks):
             self.chunks.append((ref, sealed))
+            self.chunks.sort(key=lambda item: int(item[0].cursor))
         return ref
+
+    def delete(self, contributor_id: str, chunk_ids: list[str] | None = None,
+               at: str = "2026-03-02T10:00:00Z") -> Deletion:
+        """What the collector's ``DELETE /me/data`` does: chunks deleted, a deletion record."""
+        gone = [r.chunk_id for r, _ in self.chunks if r.contributor_id == contributor_id
+                and (chunk_ids is None or r.chunk_id in chunk_ids)]
+        self.chunks = [(r, s) for r, s in self.chunks if r.chunk_id not in gone]
+        entry = Deletion(str(len(self.deleted) + 1), contributor_id, None, None, at, tuple(gone),
+                         str(len(self.deleted) + 1))
+        self.deleted.append(entry)
+        return entry
 
     def forget(self, contributor_id: str, at: str = "2026-03-02T09:00:00Z") -> None:
         """What the collector's forget does: key destroyed, chunks deleted, tombstone."""
@@ -109,6 +142,10 @@ class MemoryChunkSource:
 
     def tombstones(self) -> list[Tombstone]:
         return [Tombstone(c, at) for c, at in sorted(self.forgotten.items())]
+
+    def deletions(self, after: str | None) -> list[Deletion]:
+        start = int(after) if after else 0
+        return [d for d in self.deleted if int(d.cursor) > start]
 
 
 class HttpChunkSource:
@@ -234,6 +271,33 @@ class HttpChunkSource:
             return [Tombstone(str(t["contributor_id"]), str(t["forgotten_at"])) for t in doc["tombstones"]]
         except (KeyError, TypeError):
             raise SourceError("the collector's tombstone list is malformed") from None
+
+    def deletions(self, after: str | None, page_size: int = 500) -> list[Deletion]:
+        out: list[Deletion] = []
+        cursor = after
+        while True:
+            params: dict[str, Any] = {"limit": page_size}
+            if cursor is not None:
+                params["after"] = cursor
+            doc = self._json(self._get("/api/v1/pipeline/deletions", params), "the deletion list")
+            try:
+                page = [
+                    Deletion(str(d["deletion_id"]), str(d["contributor_id"]), _opt(d.get("received_from")),
+                             _opt(d.get("received_to")), str(d["requested_at"]),
+                             tuple(str(c) for c in d["chunk_ids"]), str(d["cursor"]))
+                    for d in doc["deletions"]
+                ]
+                nxt = doc.get("next")
+            except (KeyError, TypeError):
+                raise SourceError("the collector's deletion list is malformed") from None
+            out += page
+            if nxt is None or not page:
+                return out
+            cursor = str(nxt)
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _error_code(response: Any) -> str:

@@ -51,7 +51,7 @@ chunks = Table(
     Column("spool_key", String(32), nullable=False, index=True),
     Column("segment", String(64), nullable=False),
     Column("stream", String(16), nullable=False),
-    Column("status", String(16), nullable=False),  # staged | failed | gone | forgotten
+    Column("status", String(16), nullable=False),  # staged | failed | gone | forgotten | deleted
     Column("reason", String(64)),
     Column("records", Integer, nullable=False, default=0),
 )
@@ -67,6 +67,25 @@ frames = Table(
     Column("height", Integer),
     Column("masked_share", Float),
     Column("counts", Text),
+)
+# The structure of a staged event chunk, read once: its parts in log order, each the events
+# of one recording session — ``session`` is the id of the ``start`` control opening it, None
+# for a part continuing the previous chunk's session — with whether a ``stop`` ends it and
+# the original frame blobs it references. Kept after the chunk is deleted (no content: ids
+# and hashes), so the sessions around a deletion still line up.
+event_parts = Table(
+    "event_parts",
+    metadata,
+    Column("chunk_id", String(64), primary_key=True),
+    Column("parts", Text, nullable=False),
+)
+deletions_applied = Table(
+    "deletions",
+    metadata,
+    Column("deletion_id", String(64), primary_key=True),
+    Column("contributor_id", String(128), nullable=False),
+    Column("requested_at", String(64), nullable=False),
+    Column("chunks", Integer, nullable=False),
 )
 sessions = Table(
     "sessions",
@@ -209,6 +228,43 @@ class PipelineState:
                 )
             )
             return sorted(((r[0], r[1]) for r in rows), key=lambda r: (r[1], r[0]))
+
+    def spool_chunks(self, spool_key: str) -> list[tuple[str, str, str]]:
+        """(chunk id, segment, status) of a spool's staged and deleted event chunks, in order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(chunks.c.chunk_id, chunks.c.segment, chunks.c.status).where(
+                    (chunks.c.spool_key == spool_key)
+                    & (chunks.c.stream == "events")
+                    & chunks.c.status.in_(["staged", "deleted"])
+                )
+            )
+            return sorted(((r[0], r[1], r[2]) for r in rows), key=lambda r: (r[1], r[0]))
+
+    def chunk_statuses(self, chunk_ids: Iterable[str]) -> dict[str, str]:
+        ids = sorted(set(chunk_ids))
+        with self.engine.connect() as conn:
+            return dict(conn.execute(  # type: ignore[arg-type]
+                select(chunks.c.chunk_id, chunks.c.status).where(chunks.c.chunk_id.in_(ids))).all())
+
+    def staged_event_chunks(self, chunk_ids: Iterable[str]) -> list[str]:
+        ids = sorted(set(chunk_ids))
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(chunks.c.chunk_id).where(
+                chunks.c.chunk_id.in_(ids) & (chunks.c.stream == "events") & (chunks.c.status == "staged")
+            )).scalars())
+
+    def event_parts(self, chunk_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        ids = sorted(set(chunk_ids))
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(event_parts).where(event_parts.c.chunk_id.in_(ids)))
+            return {r.chunk_id: json.loads(r.parts) for r in rows}
+
+    def put_event_parts(self, chunk_id: str, parts: list[dict[str, Any]]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(event_parts).where(event_parts.c.chunk_id == chunk_id))
+            conn.execute(insert(event_parts).values(chunk_id=chunk_id,
+                                                    parts=json.dumps(parts, sort_keys=True)))
 
     def frames_of(self, spool_key: str) -> dict[str, FrameInfo]:
         with self.engine.connect() as conn:
@@ -366,6 +422,53 @@ class PipelineState:
                 conn.execute(delete(frames).where(frames.c.spool_key.in_(spool_keys)))
             _withdraw(conn, ids)
             return ids, chunk_ids
+
+    # -- deletions ------------------------------------------------------------------------
+
+    def deletion_applied(self, deletion_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(deletions_applied.c.deletion_id).where(
+                deletions_applied.c.deletion_id == deletion_id)).first() is not None
+
+    def apply_deletion(self, contributor_id: str, chunk_ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Chunks a contributor deleted: each marked ``deleted`` (recorded even if never seen,
+        so a late listing is not processed), its frames dropped, every episode whose lineage
+        holds one of them withdrawn (``tombstoned``) with every version holding those.
+        Idempotent. Returns (episode ids withdrawn, event chunk ids to unstage)."""
+        ids = sorted(set(chunk_ids))
+        if not ids:
+            return [], []
+        with self.engine.begin() as conn:
+            known = dict(conn.execute(  # type: ignore[arg-type]
+                select(chunks.c.chunk_id, chunks.c.contributor_id).where(chunks.c.chunk_id.in_(ids))).all())
+            # Only the contributor's own chunks: a deletion never reaches someone else's data.
+            mine = [c for c in ids if known.get(c, contributor_id) == contributor_id]
+            staged_events = list(conn.execute(select(chunks.c.chunk_id).where(
+                chunks.c.chunk_id.in_(mine) & (chunks.c.stream == "events") & (chunks.c.status == "staged")
+            )).scalars())
+            conn.execute(update(chunks).where(chunks.c.chunk_id.in_(mine) & (chunks.c.status != "forgotten"))
+                         .values(status="deleted", reason="deleted_by_contributor"))
+            for chunk_id in mine:
+                if chunk_id not in known:
+                    conn.execute(insert(chunks).values(
+                        chunk_id=chunk_id, contributor_id=contributor_id, device_id="", spool_key="",
+                        segment="", stream="", status="deleted", reason="deleted_by_contributor", records=0))
+            conn.execute(update(frames).where(frames.c.chunk_id.in_(mine)).values(
+                new_blob=None, format=None, masked_share=None, counts=None))
+            episode_ids = sorted(set(conn.execute(
+                select(lineage.c.episode_id).where(lineage.c.chunk_id.in_(mine))).scalars()))
+            if episode_ids:
+                conn.execute(update(episodes).where(episodes.c.episode_id.in_(episode_ids)).values(tombstoned=True))
+            _withdraw(conn, episode_ids)
+            return episode_ids, sorted(staged_events)
+
+    def mark_deletion(self, deletion_id: str, contributor_id: str, requested_at: str, count: int) -> None:
+        with self.engine.begin() as conn:
+            if conn.execute(select(deletions_applied.c.deletion_id).where(
+                    deletions_applied.c.deletion_id == deletion_id)).first() is None:
+                conn.execute(insert(deletions_applied).values(
+                    deletion_id=deletion_id, contributor_id=contributor_id, requested_at=requested_at,
+                    chunks=count))
 
     # -- dataset versions -----------------------------------------------------------------
 

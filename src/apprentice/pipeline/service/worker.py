@@ -1,17 +1,26 @@
-"""The pipeline worker: tombstones → claim new chunks → process them → build ready sessions.
+"""The pipeline worker: tombstones → deletions → claim new chunks → process them → build
+ready sessions.
 
 One run (:meth:`PipelineWorker.run_once`):
 
 1. **Tombstones** first: every newly forgotten contributor's episodes are tombstoned, their
    staged chunks, frames and episode records deleted, and every dataset version holding
    their episodes withdrawn (its shards deleted).
-2. **Claim** chunks after the stored cursor, page by page, in receipt order; chunks already
-   known or of a forgotten contributor are skipped. The executor processes each page
+2. **Deletions** next (``GET /pipeline/deletions`` after the stored deletion cursor): the
+   chunks a contributor deleted are marked deleted and unstaged, every episode whose lineage
+   holds one is withdrawn like a tombstoned one (record deleted, versions withdrawn), and a
+   session a deleted chunk belonged to is never built.
+3. **Claim** chunks after the stored cursor *minus an overlap* (``cursor_overlap`` sequence
+   numbers), page by page, in receipt order; chunks already known or of a forgotten
+   contributor are skipped. The overlap is there because the collector numbers chunks
+   before its transaction commits: on PostgreSQL two uploads can commit out of order, so a
+   lower number can appear after a higher one was listed; re-reading the window (and
+   de-duplicating by chunk id) picks it up. The executor processes each page
    (``ingest.process_chunk``) and the outcomes are recorded in input order; the cursor
-   moves only after the whole page is recorded. A crash anywhere repeats at most one page,
-   and repeating is harmless (chunk rows are keyed by chunk id, staged files are rewritten
-   with identical bytes), so a restart resumes with no duplicate rows.
-3. **Build** every session that is ready (``assemble.build_ready_sessions``); each session
+   moves (forward only) after the whole page is recorded. A crash anywhere repeats at most
+   one page, and repeating is harmless (chunk rows are keyed by chunk id, staged files are
+   rewritten with identical bytes), so a restart resumes with no duplicate rows.
+4. **Build** every session that is ready (``assemble.build_ready_sessions``); each session
    is recorded in one transaction with its episodes and lineage, so it is built once.
 
 Progress goes to a callback ``(stage, done, total)``; the command line draws Rich bars.
@@ -50,6 +59,8 @@ class PipelineSettings:
     key_dir: Path = field(default_factory=default_key_dir)
     state_url: str | None = None  # default: sqlite in the data folder
     page_size: int = 200
+    # Sequence numbers re-read behind the cursor on every run (late commits; see above).
+    cursor_overlap: int = 1000
     executor: str = "local"
     workers: int = 2
     ray_address: str | None = None
@@ -61,6 +72,8 @@ class PipelineSettings:
 @dataclass
 class RunStats:
     tombstones: int = 0
+    deletions: int = 0
+    episodes_withdrawn: int = 0
     chunks: int = 0
     staged: int = 0
     failed: int = 0
@@ -97,6 +110,7 @@ class PipelineWorker:
     def run_once(self, *, finalize: bool = False) -> RunStats:
         stats = RunStats()
         stats.tombstones = self.sync_tombstones()
+        self.sync_deletions(stats)
         self.ingest(stats)
         stats.build = build_ready_sessions(
             self.state, self.store, self.state_key, self.redactor, self.settings.config,
@@ -126,6 +140,34 @@ class PipelineWorker:
             withdraw_files(Path(self.settings.data_dir), self.state)
         return len(fresh)
 
+    def sync_deletions(self, stats: RunStats | None = None) -> int:
+        """Apply the contributors' deletions made since the last run; how many were new."""
+        from apprentice.pipeline.service.assemble import summarise
+
+        fresh = 0
+        for item in self.source.deletions(self.state.get("deletions_cursor")):
+            if not self.state.deletion_applied(item.deletion_id):
+                # Read the structure of the chunks about to go first, so the sessions they
+                # belonged to are still recognised (and withdrawn) once their content is gone.
+                summarise(self.state, self.store, self.state.staged_event_chunks(item.chunk_ids))
+                episode_ids, staged = self.state.apply_deletion(item.contributor_id, item.chunk_ids)
+                for episode_id in episode_ids:
+                    self.store.delete(EPISODES_KIND, episode_id)
+                for chunk_id in staged:
+                    self.store.delete(EVENTS_KIND, chunk_id)
+                self.state.mark_deletion(item.deletion_id, item.contributor_id, item.requested_at,
+                                         len(item.chunk_ids))
+                fresh += 1
+                if stats is not None:
+                    stats.episodes_withdrawn += len(episode_ids)
+            self.state.put("deletions_cursor", item.cursor)
+        if fresh:
+            self._drop_orphan_images()
+            withdraw_files(Path(self.settings.data_dir), self.state)
+        if stats is not None:
+            stats.deletions = fresh
+        return fresh
+
     def _drop_orphan_images(self) -> None:
         import json
 
@@ -146,7 +188,8 @@ class PipelineWorker:
         run_id = secrets.token_hex(8)
         ctx = TaskContext(self.source, self.settings.master_key_url, run_id, Path(self.settings.key_dir),
                           Path(self.settings.data_dir), self.settings.frame_budget, self.settings.ocr)
-        cursor = self.state.get("cursor")
+        stored = self.state.get("cursor")
+        cursor = _rewind(stored, self.settings.cursor_overlap)
         tombstoned = self.state.tombstoned()
         while True:
             page = self.source.list_chunks(cursor, self.settings.page_size)
@@ -165,7 +208,9 @@ class PipelineWorker:
                 self.progress("chunks", done + 1, len(todo))
             if page.chunks:
                 cursor = page.chunks[-1].cursor
-                self.state.put("cursor", cursor)
+                if _after(cursor, stored):
+                    self.state.put("cursor", cursor)
+                    stored = cursor
             if page.next is None or not page.chunks:
                 break
 
@@ -179,3 +224,20 @@ class PipelineWorker:
             "tombstoned_contributors": len(self.state.tombstoned()),
             "versions": self.state.list_versions(),
         }
+
+
+def _rewind(cursor: str | None, overlap: int) -> str | None:
+    """``overlap`` sequence numbers before the cursor (the collector's cursors are decimal
+    receipt sequence numbers); an opaque cursor is used as it is."""
+    if cursor is None or not cursor.isdigit() or overlap <= 0:
+        return cursor
+    start = int(cursor) - overlap
+    return str(start) if start > 0 else None
+
+
+def _after(cursor: str, stored: str | None) -> bool:
+    if stored is None:
+        return True
+    if cursor.isdigit() and stored.isdigit():
+        return int(cursor) > int(stored)
+    return cursor != stored

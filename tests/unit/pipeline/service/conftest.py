@@ -18,6 +18,8 @@ PEOPLE = {
     "alice": ("c-alice-4711", "dev-a1b2c3d4", "alicew", "build-07"),
     "bob": ("c-bob-0815", "dev-e5f6a7b8", "bobsmith", "laptop-bob"),
 }
+# Typed by both people; the redactors (on the device, then in the pipeline) must remove them.
+CANARIES = ("4111 1111 1111 1111", "4111111111111111", "AKIAZ7QX3MPLCANARY42")
 
 
 def _keys(text: str) -> list[tuple[str, dict[str, object]]]:
@@ -47,6 +49,7 @@ def record_person(spool: Path, user: str, host: str, contributor: str, device: s
     inputs.play(_click(5, 5) + _keys(f"cd /home/{user}/src") + _click(9, 9))
     screen.shade = 40
     inputs.play(_keys(f"ssh {user}@{host} {device}") + _click(12, 7))
+    inputs.play(_keys(f"card {CANARIES[0]} key {CANARIES[2]}") + _click(20, 9))
     session.stop()
 
 

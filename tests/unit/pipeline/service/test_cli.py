@@ -88,6 +88,17 @@ def _serve(source: MemoryChunkSource, token: str) -> tuple[ThreadingHTTPServer, 
                     for t in source.tombstones()
                 ]
                 return self._send(200, json.dumps({"tombstones": items}).encode())
+            if url.path == "/api/v1/pipeline/deletions":
+                q = parse_qs(url.query)
+                entries = source.deletions(q.get("after", [None])[0])[: int(q["limit"][0])]
+                items = [
+                    {"deletion_id": d.deletion_id, "contributor_id": d.contributor_id,
+                     "received_from": d.received_from, "received_to": d.received_to,
+                     "requested_at": d.requested_at, "chunk_ids": list(d.chunk_ids), "cursor": d.cursor}
+                    for d in entries
+                ]
+                nxt = items[-1]["cursor"] if len(items) == int(q["limit"][0]) else None
+                return self._send(200, json.dumps({"deletions": items, "next": nxt}).encode())
             return self._send(404, b"{}")
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Api)
@@ -180,10 +191,15 @@ def test_pipeline_run_status_build_export(recorded: Recorded, collector_url: str
         str(out),
         "--purpose",
         "model_training",
+        "--format",
+        "parquet,osworld,agentnet,computer13,wds",
         env=env,
     )
     assert exported.returncode == 0, exported.stderr[-2000:]
-    assert json.loads((out / "dataset.json").read_text())["episodes"] == 2
+    summary = json.loads((out / "dataset.json").read_text())
+    assert summary["episodes"] == 2
+    assert sorted(summary["formats"]) == ["agentnet", "computer13", "osworld", "parquet", "wds"]
+    assert (out / "agentnet" / "trajectories.jsonl").is_file() and list((out / "wds").glob("*.tar"))
     # the local-spool build still works as before, and needs its arguments
     legacy = _cli("dataset", "build", "--out", str(recorded.tmp / "y"), env=env)
     assert legacy.returncode != 0 and "--from" in legacy.stderr
