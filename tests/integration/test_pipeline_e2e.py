@@ -8,10 +8,10 @@ rebuilding leaves only the other's episodes. The export holds every format (Parq
 AgentNet, computer_13, WebDataset), and every file of each is scanned (Parquet and tar
 decoded).
 
-The collector is the in-memory stand-in (real key wrapping, real sealed chunks); the HTTP
-hop is covered by test_http_source.py. When the collector's pipeline API lands (wp-authz),
-replace ``MemoryCollector`` by the real collector process + ``HttpChunkSource`` — nothing
-else here changes.
+The collector is the real one (``apprentice server`` in its own process, SQLite + file blobs):
+devices enrol and upload with the real agent code; the pipeline reads through the collector's
+pipeline API with a pipeline account's token (``HttpChunkSource``), unwraps with ``master.key``
+(which the collector never had), and the privacy officer's forget goes through the API.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from apprentice import events as ev
-from apprentice.demo.memcollector import MemoryCollector
+from apprentice.client import SpoolUploader, Uploader, enroll
 from apprentice.demo.scripted import ocr_canaries
 from apprentice.demo.xvfb import VirtualDisplay, xdotool
 from apprentice.pipeline.service import (
@@ -38,10 +38,13 @@ from apprentice.pipeline.service import (
     build_version,
     export_version,
 )
+from apprentice.pipeline.service.source import HttpChunkSource
 from apprentice.pipeline.service.store import load_or_create_key
 from apprentice.spool import open_spool
+from tests.integration.collector_proc import configure
 from tests.integration.conftest import wait_until
 from tests.support import prepare_device
+from tests.unit.client.test_agent import spool_key
 from tests.unit.pipeline.service.scan import scan
 
 pytestmark = [pytest.mark.display, pytest.mark.slow]
@@ -108,34 +111,55 @@ def _record(
     return spool
 
 
-def _secrets() -> list[str]:
-    values = [v for p in PEOPLE.values() for v in p.values()]
+def _secrets(device_ids: list[str]) -> list[str]:
+    values = [v for p in PEOPLE.values() for v in p.values()] + device_ids
     return values + list(CANARIES.values()) + [CANARIES["card"].replace(" ", "")]
-
-
-def _scan_files(folder: Path) -> dict[str, list[str]]:
-    return scan(folder, _secrets())
 
 
 def test_two_contributors_recorded_on_xvfb_to_a_clean_dataset_and_forget(
     display: VirtualDisplay, open_notepad: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    data = tmp_path / "collector-data"
+    data.mkdir(mode=0o700)
+    collector = configure(tmp_path / "srv", f"sqlite:///{data}/collector.db", f"file://{data}/chunks")
+    collector.start()
+    devices = []
+    try:
+        for name, person in PEOPLE.items():
+            spool = _record(display, open_notepad, tmp_path, name, person, monkeypatch)
+            device_dir = tmp_path / f"device-{name}"
+            device_dir.mkdir()
+            identity = enroll(collector.url, collector.issue_token(person["contributor"]), device_dir)
+            devices.append(identity.device_id)
+            uploader = Uploader(identity)
+            assert SpoolUploader(spool, spool_key(spool), uploader).run_once().new >= 2
+            uploader.close()
+        token_file = tmp_path / "pipeline.token"
+        token_file.write_text(collector.create_account("pipeline") + "\n")
+        token_file.chmod(0o600)
+        source = HttpChunkSource(collector.url, token_file)
+        try:
+            _build_forget_rebuild(collector, source, devices, tmp_path)
+        finally:
+            source.close()
+    finally:
+        collector.stop()
+
+
+def _build_forget_rebuild(
+    collector: Any, source: HttpChunkSource, devices: list[str], tmp_path: Path
+) -> None:
     import datasets
 
-    collector = MemoryCollector(tmp_path / "master")
-    for name, person in PEOPLE.items():
-        spool = _record(display, open_notepad, tmp_path, name, person, monkeypatch)
-        identity = collector.enrol(person["contributor"], person["device"])
-        assert collector.upload(spool, identity) >= 2
-
+    secrets = _secrets(devices)
     settings = PipelineSettings(
         data_dir=tmp_path / "pipeline",
-        master_key_url=collector.master_key_url,
+        master_key_url=f"local://{collector.master_key}",
         key_dir=tmp_path / "pipeline-keys",
         executor="local",
         workers=2,
     )
-    worker = PipelineWorker(settings, collector.source)
+    worker = PipelineWorker(settings, source)
     stats = worker.run_once()
     assert stats.failed == 0 and stats.frames > 0 and stats.build.sessions == 2
     key = load_or_create_key(tmp_path / "pipeline-keys", "dataset-e2e.key")
@@ -151,16 +175,22 @@ def test_two_contributors_recorded_on_xvfb_to_a_clean_dataset_and_forget(
     assert len(set(episodes["contributor"])) == 2 and len(steps) == v1.steps
     assert any(t and "/home/<USER>/src" in t for t in steps["text"])
     rows = json.dumps([steps.to_list(), episodes.to_list()], default=str)
-    assert [s for s in _secrets() if s in rows] == []
+    assert [s for s in secrets if s in rows] == []
     # The export, the sealed versions and the sealed store (pipeline.db is the pipeline
     # identity's private bookkeeping: it must know whose episodes to withdraw).
     for folder in (out, tmp_path / "pipeline" / "datasets", tmp_path / "pipeline" / "store"):
-        assert _scan_files(folder) == {}
+        assert scan(folder, secrets) == {}
     images = [p.read_bytes() for p in (out / "images").iterdir()]
     assert images and ocr_canaries(images, CANARIES) == set()
 
     # Forget alice: her episodes are withdrawn, the next version holds only bob's.
-    collector.source.forget(PEOPLE["alice"]["contributor"])
+    import httpx
+
+    alice = PEOPLE["alice"]["contributor"]
+    forgotten = httpx.post(f"{collector.url}/api/v1/admin/contributors/{alice}/forget",
+                           headers={"Authorization": f"Bearer {collector.admin_token}",
+                                    "X-Apprentice-Purpose": "governance"}, timeout=30)
+    assert forgotten.status_code == 200, forgotten.text
     assert worker.run_once().tombstones == 1
     v2 = build_version(worker.state, worker.store, key, tmp_path / "pipeline", "e2e", spec)
     out2 = tmp_path / "export-v2"

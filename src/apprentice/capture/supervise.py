@@ -20,6 +20,7 @@ from typing import Any
 
 from apprentice.capture.device_state import DeviceState
 from apprentice.capture.recorder import ExemptionApplied, purge_spool, record_until
+from apprentice.errors import ApprenticeError
 from apprentice.policy import load_notice
 
 log = logging.getLogger("apprentice.capture.supervise")
@@ -97,4 +98,7 @@ class RecorderSupervisor:
         except Exception as exc:  # start again later, never in a tight loop
             self.last_error = type(exc).__name__
             self._not_before = self._monotonic() + self._retry_s
-            log.warning("the recorder stopped (%s); retrying in %.0f s", exc, self._retry_s)
+            # Our own errors carry fixed, content-free messages; anything else is named only by
+            # its type, since a stray exception text could quote a window title.
+            why = str(exc) if isinstance(exc, ApprenticeError) else type(exc).__name__
+            log.warning("the recorder stopped (%s); retrying in %.0f s", why, self._retry_s)
