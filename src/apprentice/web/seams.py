@@ -22,6 +22,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+# The records the pipeline's catalogs return are defined once, by the pipeline (which may not
+# import the web layer); the portal uses them as they are.
+from apprentice.pipeline.service.catalog import BuildJob, DatasetVersion, EpisodeSummary
+
+__all__ = [
+    "BuildFilters", "BuildJob", "ConsentState", "DatasetCatalog", "DatasetVersion", "DeviceStatus", "Dpia",
+    "EpisodeCatalog", "EpisodeSummary", "Exemption", "FleetHealth", "Governance",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class DeviceStatus:
@@ -130,16 +139,6 @@ class Governance(Protocol):
     def fleet(self, now: datetime) -> FleetHealth: ...
 
 
-@dataclass(frozen=True, slots=True)
-class EpisodeSummary:
-    episode_id: str
-    started_at: datetime | None
-    duration_s: float
-    num_steps: int
-    apps: tuple[str, ...]
-    has_thumbnail: bool
-
-
 class EpisodeCatalog(Protocol):
     def episodes_of(self, contributor: str) -> list[EpisodeSummary]:
         """The contributor's processed episodes, newest first (empty: none processed yet)."""
@@ -151,33 +150,11 @@ class EpisodeCatalog(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class DatasetVersion:
-    name: str
-    version: str
-    episodes: int
-    steps: int
-    action_mix: dict[str, int]
-    outcomes: dict[str, int]
-    built_from: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class BuildFilters:
     source: str  # "name/version" to derive from
     apps: tuple[str, ...] = ()
     outcome: str | None = None
     min_steps: int = 1
-
-
-@dataclass(frozen=True, slots=True)
-class BuildJob:
-    id: str
-    state: str  # queued | running | done | failed
-    stage: str
-    done: int
-    total: int
-    result: str | None = None  # "name/version" when done
-    error: str | None = None
 
 
 class DatasetCatalog(Protocol):
