@@ -165,7 +165,7 @@ GTK_FORM = Path(__file__).resolve().parents[1] / "tests" / "integration" / "apps
 
 
 def measure(workload: str, seconds: float, frames: bool = True,
-            accessibility: bool | None = None) -> dict[str, object]:
+            accessibility: bool | None = None, profile: Path | None = None) -> dict[str, object]:
     """One run; ``accessibility`` None is the classic run (Tk editor, no accessibility bus),
     False/True a run on the GTK form with a D-Bus session and AT-SPI, elements off/on."""
     plan = build_schedule(workload, seconds)
@@ -210,6 +210,14 @@ def measure(workload: str, seconds: float, frames: bool = True,
             tail.poll()
         warmup = {k: len(v) for k, v in tail.arrivals.items()}
         tail.start()
+        spy = None
+        if profile is not None:  # sampled stacks (Python and native) of the recorder, not counted
+            spy = subprocess.Popen(
+                [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(recorder.pid),
+                 "--native", "--rate", "250", "--format", "raw", "--duration", str(int(seconds) + 1),
+                 "-o", str(profile)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
         cpu0 = _tree_cpu(proc)
         wall0 = time.monotonic()
         injector.run(plan)
@@ -217,6 +225,8 @@ def measure(workload: str, seconds: float, frames: bool = True,
         wall = time.monotonic() - wall0
         cpu = _tree_cpu(proc) - cpu0
         peak_kb = _vm_hwm(recorder.pid)
+        if spy is not None:
+            spy.wait(60)
         recorder.send_signal(signal.SIGTERM)
         recorder.wait(60)
         tail.stop()
@@ -228,7 +238,7 @@ def measure(workload: str, seconds: float, frames: bool = True,
         sizes = {"events": 0, "frames": 0}
         for _, kind, path in list_segments(out / "segments"):
             sizes["events" if kind == "ev" else "frames"] += path.stat().st_size
-        elements = _element_stats(out)
+        stop_info = _stop_info(out)
 
     injected = {k: len(v) for k, v in injector.injected.items()}
     captured = {k: len(tail.arrivals.get(k, [])) - warmup.get(k, 0) for k in injected}
@@ -258,12 +268,13 @@ def measure(workload: str, seconds: float, frames: bool = True,
         "pointer_delay_ms_p99": (
             round(statistics.quantiles(pointer, n=100)[98], 1) if len(pointer) > 100 else None
         ),
-        "elements": elements,
+        "elements": stop_info.get("elements"),
+        "frames": stop_info.get("frames"),
     }
 
 
-def _element_stats(out: Path) -> dict[str, object] | None:
-    """The element worker's counters from the spool's ``control/stop``, if it ran."""
+def _stop_info(out: Path) -> dict[str, object]:
+    """The recorder's counters from the spool's ``control/stop``."""
     layout = open_layout(out)
     key = load_key_file(layout.key_path())
     for _, kind, path in list_segments(out / "segments"):
@@ -274,8 +285,8 @@ def _element_stats(out: Path) -> dict[str, object] | None:
                 continue
             for event in decode_events(item[1]):
                 if isinstance(event, ev.Control) and event.op == "stop":
-                    return event.info.get("elements")
-    return None
+                    return dict(event.info)
+    return {}
 
 
 def _tree_cpu(proc: psutil.Process) -> float:
@@ -322,6 +333,8 @@ def main() -> None:
     parser.add_argument("--workload", choices=["typical", "burst", "all"], default="all")
     parser.add_argument("--seconds", type=float, help="Override the workload's duration.")
     parser.add_argument("--json", action="store_true", help="Print JSON only.")
+    parser.add_argument("--profile", type=Path,
+                        help="Also sample the recorder with py-spy (collapsed stacks to this file).")
     parser.add_argument("--accessibility", action="store_true",
                         help="Compare accessibility off and on (GTK form, AT-SPI bus).")
     args = parser.parse_args()
@@ -332,7 +345,7 @@ def main() -> None:
         if args.accessibility:
             results += [measure(name, seconds, accessibility=on) for on in (False, True)]
         else:
-            results.append(measure(name, seconds))
+            results.append(measure(name, seconds, profile=args.profile))
     machine = {
         "cpu": platform.processor() or platform.machine(),
         "cores": os.cpu_count(),

@@ -39,18 +39,24 @@ FrameDelivery = Callable[[ev.Frame, FrameBlob | None], None]
 
 log = logging.getLogger(__name__)
 _STORED_MEMORY = 4096
+_HISTORY_PER_MONITOR = 2  # raw grabs kept a monitor (4 MB each at 1280×800)
 
 
 @dataclass
 class Grab:
+    """One screenshot in the history. Its buffers are let go as soon as they are no longer
+    needed: the raw pixels once redacted (nothing reads them again), the redacted pixels
+    once encoded and stored (a later use of this grab is a de-duplicated reference)."""
+
     t: int
     monitor: ev.Monitor
-    image: RawImage
-    pixels: str | None = None
+    image: RawImage | None  # raw pixels; None once redacted
+    pixels: str | None = None  # hash of the redacted pixels; None until redacted
     allowed: bool = False  # was capture allowed when this grab was taken?
     windows: list[ev.WindowInfo] | None = None  # visible windows at grab time, bottom → top
-    redacted: RawImage | None = None
+    redacted: RawImage | None = None  # None until redacted, and again once stored
     masked: dict[str, int] | None = None
+    dropped: str | None = None  # why redaction refused this grab (it is not tried again)
 
 
 @dataclass
@@ -178,7 +184,9 @@ class FrameWorker:
             self._startup_error = exc
             self._ready.set()
             return
-        self._history = deque(maxlen=3 * max(1, len(self.monitors)))
+        # Two grabs a monitor are enough: requests are committed before each new grab, so
+        # at most one grab can be newer than an action whose request is still queued.
+        self._history = deque(maxlen=_HISTORY_PER_MONITOR * max(1, len(self.monitors)))
         self._grab_all(screen)
         next_refresh = self._clock() + self._config.refresh_interval
         self._ready.set()
@@ -268,7 +276,13 @@ class FrameWorker:
         # stored, even if capture is allowed again by the time an action asks for it.
         if grab is None or not grab.allowed or not self._may_capture() or self._redactor is None:
             return
-        if grab.redacted is None:
+        if grab.dropped is not None:  # redaction already refused this grab: no second OCR
+            self.stats.redaction_dropped += 1
+            self._on_dropped(grab.dropped)
+            return
+        if grab.pixels is None:
+            if grab.image is None:
+                return
             started = time.perf_counter_ns()
             result, reason = None, "window_geometry_unknown"
             if grab.windows is not None:
@@ -282,10 +296,12 @@ class FrameWorker:
                     reason = exc.reason
             self.stats.redact_ns += time.perf_counter_ns() - started
             if result is None:
+                grab.dropped = reason
                 self.stats.redaction_dropped += 1
                 self._on_dropped(reason)
                 return
             grab.redacted, grab.masked = result.image, dict(result.masked)
+            grab.image = None  # the unredacted pixels are never needed again
             # Hash the redacted pixels: the raw pixels' hash never leaves the worker.
             grab.pixels = pixel_hash(grab.redacted)
         known = self._stored.get(grab.pixels)
@@ -295,6 +311,8 @@ class FrameWorker:
             self.stats.deduplicated += 1
             digest, width, height = known
         else:
+            if grab.redacted is None:  # stored once, then forgotten (more than _STORED_MEMORY ago)
+                return
             if not self._bucket.take():
                 self.stats.rate_limited += 1
                 return
@@ -311,6 +329,7 @@ class FrameWorker:
             self._stored[grab.pixels] = (digest, width, height)
             if len(self._stored) > _STORED_MEMORY:
                 self._stored.popitem(last=False)
+            grab.redacted = None  # from now on this grab is a reference to the stored blob
         fields = dict(
             blob=digest, trigger=trigger, monitor=grab.monitor.index, bounds=grab.monitor.bounds,
             width=width, height=height, format=self._config.frame_format,

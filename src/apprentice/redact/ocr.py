@@ -31,6 +31,11 @@ from apprentice.errors import ApprenticeError
 #: screen regions it keeps multi-word values (card numbers, ``key = value``) on one line,
 #: where the sparse mode (11) reorders and splits them.
 DEFAULT_PSM = 3
+#: The recorder's mode, 6 (one uniform block of text): the canvas screenshot redaction
+#: builds is already bands of whole lines, so automatic layout analysis buys nothing, and on
+#: the redaction benchmark mode 6 filled every planted value (183 of 183) where mode 3 left
+#: 4 partly readable, for the same CPU (docs/benchmarks.md, "Screenshot redaction").
+DEVICE_PSM = 6
 
 
 class OcrError(ApprenticeError):
@@ -127,7 +132,14 @@ class TesseractApiOcr:
         OcrUnavailable: tesserocr or the English model is not installed.
     """
 
-    def __init__(self, lang: str = "eng", tessdata: str | None = None) -> None:
+    def __init__(
+        self,
+        lang: str = "eng",
+        tessdata: str | None = None,
+        *,
+        psm: int = DEFAULT_PSM,
+        variables: dict[str, str] | None = None,
+    ) -> None:
         try:
             import tesserocr
         except ImportError:
@@ -141,7 +153,7 @@ class TesseractApiOcr:
         try:
             self._api = tesserocr.PyTessBaseAPI(
                 path=folder.rstrip("/") + "/", lang=lang,
-                psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY,
+                psm=psm, oem=tesserocr.OEM.LSTM_ONLY, variables=dict(variables or {}),
             )
         except RuntimeError:
             raise OcrUnavailable("libtesseract could not load its model") from None
@@ -158,6 +170,8 @@ class TesseractApiOcr:
             self._api.Recognize()
             found: list[Word] = []
             for item in self._tesserocr.iterate_level(self._api.GetIterator(), level):
+                if item.Empty(level):  # a page without text (GetUTF8Text would raise)
+                    continue
                 text = (item.GetUTF8Text(level) or "").strip()
                 box = item.BoundingBox(level)
                 if text and box is not None:
@@ -179,6 +193,18 @@ def default_ocr() -> OcrEngine:
         return TesseractApiOcr()
     except OcrUnavailable:
         return TesseractOcr()
+
+
+def device_ocr() -> OcrEngine:
+    """:func:`default_ocr` as the recorder's screenshot redaction uses it (:data:`DEVICE_PSM`).
+
+    Raises:
+        OcrUnavailable: neither tesserocr nor the ``tesseract`` program is installed.
+    """
+    try:
+        return TesseractApiOcr(psm=DEVICE_PSM)
+    except OcrUnavailable:
+        return TesseractOcr(psm=DEVICE_PSM)
 
 
 def parse_tsv(data: bytes) -> list[Word]:

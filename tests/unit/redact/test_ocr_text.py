@@ -58,3 +58,24 @@ def test_the_in_process_engine_reads_what_the_program_reads() -> None:
     words_cli = [w.text for w in TesseractOcr().words(image, timeout=30)]
     assert "alice@example.org" in words_api
     assert words_api == words_cli
+
+
+def test_a_canvas_without_text_reads_as_no_words_not_as_a_failure() -> None:
+    """An emptied line (text deleted) must not cost the frame: libtesseract's iterator has
+    an empty item there, which used to raise and drop the frame as ``ocr_failed``."""
+    import shutil
+
+    import pytest
+    from PIL import Image
+
+    from apprentice.redact.ocr import DEVICE_PSM, OcrUnavailable, TesseractApiOcr, TesseractOcr
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("needs tesseract-ocr (apt-get install tesseract-ocr tesseract-ocr-eng)")
+    try:
+        engines = [TesseractApiOcr(), TesseractApiOcr(psm=DEVICE_PSM)]
+    except OcrUnavailable as exc:
+        pytest.skip(f"needs tesserocr ({exc})")
+    blank = Image.new("L", (926, 104), 255)
+    for engine in [*engines, TesseractOcr(psm=DEVICE_PSM)]:
+        assert engine.words(blank, timeout=30) == []
