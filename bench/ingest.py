@@ -80,7 +80,11 @@ def start_collector(root: Path, port: int, inflight: int, workers: int) -> subpr
         f'blob_url = "file://{root}/data/chunks"', f'master_key_url = "local://{pub}"',
         f"max_inflight_uploads = {inflight}",
     ]) + "\n")
-    metadata = open_metadata(f"sqlite:///{root}/data/collector.db")
+    previous = os.umask(0o077)  # the collector refuses a database other users can read
+    try:
+        metadata = open_metadata(f"sqlite:///{root}/data/collector.db")
+    finally:
+        os.umask(previous)
     row = AccountRow("acc-" + "0" * 32, "privacy_officer", None, datetime.now(UTC), False)
     metadata.add_account(row, hashlib.sha256(ADMIN.encode()).hexdigest())
     metadata.close()

@@ -18,7 +18,9 @@ O(log n) / O(log² n); nothing rehashes the whole log except the verifier, on pu
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from apprentice.audit.checkpoint import ORIGIN_PREFIX, Checkpoint, CheckpointSigner
 from apprentice.audit.entry import AuditEntry, AuditRecord
@@ -69,6 +71,22 @@ class AuditLog:
                     batch.done.set()
         if batch.error is not None:
             raise batch.error
+
+    def record_in(self, *, actor: str, role: str, action: str, resource: str, subject: str | None,
+                  purpose: str, decision: str, at: datetime) -> Callable[[Any], None] | None:
+        """The entry as an operation on an open transaction of the store's database, to be
+        committed together with the write it allowed (so the entry is durable exactly when
+        the write is); None if the store cannot join a transaction (then call :meth:`record`).
+        ValueError on bad fields, now rather than in the transaction."""
+        append_in = getattr(self.store, "append_in", None)
+        if append_in is None:
+            return None
+        rec = AuditRecord(at, actor, role, action, resource, subject, purpose, decision)
+
+        def op(conn: Any) -> None:
+            append_in(conn, [rec])
+
+        return op
 
     # -- reading ------------------------------------------------------------------------
     def size(self) -> int:

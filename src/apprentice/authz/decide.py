@@ -16,7 +16,10 @@ import cedarpy
 
 from apprentice.authz.grant import AccessGrant, _mint
 from apprentice.authz.loader import PolicyBundle, load_policies
+from apprentice.authz.memo import MemoKey, memo_blockers, memo_key
 from apprentice.authz.model import NAMESPACE, PURPOSES, Principal, Resource
+
+_MEMO_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -51,13 +54,37 @@ class Authorizer:
     """Decides requests against one loaded policy bundle (thread-safe; reuse it)."""
 
     def __init__(self, bundle: PolicyBundle | None = None, *, folder: Path | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), memo: bool = True) -> None:
         self.bundle = bundle or load_policies(folder)
         self._clock = clock
+        # Remember decisions only where the policies make that exact (authz/memo.py).
+        self.memo_blockers = memo_blockers(cedarpy.policies_to_pst(self.bundle.text)) if memo else ["off"]
+        self._memo: dict[MemoKey, tuple[bool, tuple[str, ...]]] = {}
 
     def decide(self, principal: Principal, action: str, resource: Resource, purpose: str,
                context: Mapping[str, Any] | None = None) -> Decision:
-        return self.decide_many([(principal, action, resource, purpose, context)])[0]
+        """One decision. Repeated requests that differ only in what the policies cannot see
+        (ids; see authz/memo.py) are answered from memory when the policies allow it."""
+        if context or self.memo_blockers:
+            return self.decide_many([(principal, action, resource, purpose, context)])[0]
+        key = memo_key(principal, action, resource, purpose)
+        known = self._memo.get(key)
+        if known is None:
+            decision = self.decide_many([(principal, action, resource, purpose, None)])[0]
+            if len(self._memo) >= _MEMO_LIMIT:  # bounded: odd purposes cannot grow it forever
+                self._memo.clear()
+            self._memo[key] = (decision.allowed, decision.policies)
+            return decision
+        allowed, policies = known
+        return Decision(allowed, principal, action, resource, purpose, policies,
+                        self._grant(allowed, principal, action, resource, purpose, self._clock()))
+
+    @staticmethod
+    def _grant(allowed: bool, principal: Principal, action: str, resource: Resource, purpose: str,
+               now: datetime) -> AccessGrant | None:
+        if allowed and action == "read" and resource.type == "RawChunk":
+            return _mint(resource.id, principal.actor, purpose, now)
+        return None
 
     def decide_many(
         self, requests: list[tuple[Principal, str, Resource, str, Mapping[str, Any] | None]]
@@ -86,9 +113,7 @@ class Authorizer:
             allowed = result.decision == cedarpy.Decision.Allow
             named = result.diagnostics.id_annotations_by_reason
             determining = tuple(sorted(named.get(r, r) for r in result.diagnostics.reasons))
-            grant = None
-            if allowed and action == "read" and resource.type == "RawChunk":
-                grant = _mint(resource.id, principal.actor, purpose, now)
+            grant = self._grant(allowed, principal, action, resource, purpose, now)
             decisions.append(Decision(allowed, principal, action, resource, purpose,
                                       () if allowed else determining, grant))
         return decisions

@@ -57,13 +57,18 @@ def new_nonce() -> str:
 
 
 def request_message(
-    method: str, path: str, device: str, timestamp: int, nonce: str, body: bytes
+    method: str, path: str, device: str, timestamp: int, nonce: str, body: bytes,
+    *, body_sha256: str | None = None,
 ) -> bytes:
-    """The exact bytes a device signs for one request (see the module docstring)."""
+    """The exact bytes a device signs for one request (see the module docstring).
+
+    ``body_sha256``: the body's lowercase hex SHA-256 when the caller has it already (the
+    collector hashes an upload once, for this and for the chunk id); ``body`` is then unused.
+    """
     for part in (method, path, device, nonce):
         if "\n" in part:
             raise ValueError("request fields must not contain newlines")
-    digest = hashlib.sha256(body).hexdigest()
+    digest = hashlib.sha256(body).hexdigest() if body_sha256 is None else body_sha256
     lines = (_PREFIX, method.upper(), path, device, str(int(timestamp)), nonce, digest)
     return "\n".join(lines).encode("utf-8")
 

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from apprentice.crypto import ChunkHeader, read_header
 from apprentice.crypto import chunk_id as content_hash
 from apprentice.errors import MalformedChunk
-from apprentice.server.auth import replayed
+from apprentice.server.audit_sink import DeferredRecord
+from apprentice.server.auth import VerifiedUpload, replayed
 from apprentice.server.keys import ContributorKeys
 from apprentice.server.problems import ApiError
 from apprentice.server.retention import blob_key, forget_contributor, purge_expired
@@ -91,46 +92,60 @@ class CollectorApi:
         return key
 
     def store_chunk(self, device: DeviceRow, chunk_id: str, body: bytes, now: datetime,
-                    *, nonce: NonceClaim | None = None) -> bool:
+                    *, nonce: NonceClaim | None = None, checked: VerifiedUpload | None = None,
+                    audit: DeferredRecord | None = None) -> bool:
         """Store a sealed chunk once; True if new, False if it was already stored.
 
-        422: id is not the SHA-256 of the body (truncated or altered), or not a sealed
-        chunk; 403: the chunk claims another contributor or device; 409: sealed to a key
-        that is not the contributor's current key. With ``nonce`` (a signed request whose
-        nonce is not recorded yet) it is recorded in the same transaction as the chunk row,
-        and a replay is a 401 before any of those.
+        403: the contributor is exempt from recording (with ``checked`` only; else the route
+        asks); 422: id is not the SHA-256 of the body (truncated or altered), or not a sealed
+        chunk; 403: the chunk claims another contributor or device; 409: sealed to a key that
+        is not the contributor's current key. With ``nonce`` (a signed request whose nonce is
+        not recorded yet) it is recorded in the same transaction as the chunk row, and a
+        replay is a 401 before any of those. ``checked``: what ``auth.verify_upload`` read
+        already (device, key, exemption, stored?, body hash), so none of it is read again.
+        ``audit``: the allow decision's entry, committed in that same transaction (its
+        ``written`` is set once it is).
 
         The blob is durable before the row is committed, and this returns only after the
         commit: a crash at any point leaves at worst a blob without a row, which the
         device's retry completes.
         """
+        also = audit.op if audit is not None else None
         try:
-            header = self._check_chunk(device, chunk_id, body)
+            header = self._check_chunk(device, chunk_id, body, checked)
         except ApiError:
-            if nonce is not None and not self.metadata.remember_nonce(
-                nonce.device_id, nonce.nonce, nonce.expires_at
-            ):
+            if nonce is not None and not self._remember(nonce, audit):
                 raise replayed() from None
             raise
-        if self.metadata.chunk(chunk_id) is not None:
-            if nonce is not None and not self.metadata.remember_nonce(
-                nonce.device_id, nonce.nonce, nonce.expires_at
-            ):
+        if checked.context.chunk_stored if checked is not None else self.metadata.chunk(chunk_id) is not None:
+            if nonce is not None and not self._remember(nonce, audit):
                 raise replayed()
             return False
         self.blobs.put(blob_key(chunk_id), body)
         row = ChunkRow(chunk_id, device.contributor_id, device.id, header.key_id, len(body), now)
         if nonce is None:
             return self.metadata.add_chunk(row)
-        outcome = self.metadata.record_upload(row, nonce)
+        outcome = self.metadata.record_upload(row, nonce, also=also)
+        _written(audit)
         if outcome == "replayed":
             raise replayed()
         return outcome == "created"
 
-    def _check_chunk(self, device: DeviceRow, chunk_id: str, body: bytes) -> ChunkHeader:
+    def _remember(self, nonce: NonceClaim, audit: DeferredRecord | None) -> bool:
+        """Record the nonce of an upload that stores nothing (and its audit entry); False: a replay."""
+        fresh = self.metadata.remember_nonce(nonce.device_id, nonce.nonce, nonce.expires_at,
+                                             also=audit.op if audit is not None else None)
+        _written(audit)
+        return fresh
+
+    def _check_chunk(self, device: DeviceRow, chunk_id: str, body: bytes,
+                     checked: VerifiedUpload | None = None) -> ChunkHeader:
+        if checked is not None and checked.context.exempt:
+            raise exempt()
         if not CHUNK_ID.match(chunk_id):
             raise ApiError(422, "invalid_chunk_id", "chunk id must be 64 lowercase hex digits")
-        if content_hash(body) != chunk_id:
+        digest = checked.body_sha256 if checked is not None else content_hash(body)
+        if digest != chunk_id:
             raise ApiError(422, "hash_mismatch",
                            "chunk id is not the SHA-256 of the body (truncated or altered in transit)")
         try:
@@ -139,7 +154,7 @@ class CollectorApi:
             raise ApiError(422, "malformed_chunk", str(exc)) from None
         if header.contributor != device.contributor_id or header.device != device.id:
             raise ApiError(403, "wrong_owner", "chunk claims another contributor or device")
-        key = self.keys.public_key(device.contributor_id)
+        key = checked.context.key if checked is not None else self.keys.public_key(device.contributor_id)
         if key is None or key[0] != header.key_id:
             raise ApiError(409, "stale_key", "chunk is not sealed to the contributor's current key")
         return header
@@ -164,5 +179,15 @@ class CollectorApi:
         return purge_expired(self.metadata, self.blobs, max_age, now)
 
 
+def exempt() -> ApiError:
+    return ApiError(403, "exempt", "this contributor is exempt from recording; nothing more is accepted")
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def _written(audit: DeferredRecord | None) -> None:
+    """The transaction that carried ``audit`` committed (a metadata call returned)."""
+    if audit is not None:
+        audit.written = True

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class AuditSink(Protocol):
@@ -31,6 +32,24 @@ class AuditRecord:
     purpose: str
     decision: str
     at: datetime
+
+
+@dataclass
+class DeferredRecord:
+    """An allow decision's audit entry, to commit in the same transaction as the write it
+    allowed (an upload's nonce and chunk row, ``AuditLog.record_in``): ``op`` appends it on
+    that transaction; whoever runs it sets ``written`` once the transaction has committed.
+    If the request fails before that, :meth:`flush` records it through the sink instead, so
+    every decision still leaves exactly one entry before the response is sent."""
+
+    op: Callable[[Any], None]
+    fields: dict[str, Any] = field(repr=False)
+    written: bool = False
+
+    def flush(self, sink: AuditSink) -> None:
+        if not self.written:
+            sink.record(**self.fields)
+            self.written = True
 
 
 class MemoryAuditSink:

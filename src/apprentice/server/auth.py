@@ -8,23 +8,26 @@ timestamp, nonce and body hash (:func:`apprentice.crypto.request_message`); (5) 
 was not used before by this device (the database enforces it, across replicas). Every
 failure is a 401 that says which step failed but never echoes what was sent.
 
-A chunk upload defers step (5) with :func:`verify_device_request`: the route records the
-nonce in the same transaction as the chunk row (``MetadataStore.record_upload``), so an
-upload costs one commit, and the replay check is still the database's.
+A chunk upload defers step (5) with :func:`verify_upload`: the route records the nonce in
+the same transaction as the chunk row (``MetadataStore.record_upload``), so an upload costs
+one commit, and the replay check is still the database's. ``verify_upload`` also reads what
+the chunk is checked against in the same query as the device, and hashes the body once.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apprentice.crypto import request_message, verify
 from apprentice.errors import VerificationError
 from apprentice.server.problems import ApiError, unauthorized
-from apprentice.server.storage.metadata import DeviceRow, MetadataStore, NonceClaim
+from apprentice.server.storage.metadata import DeviceRow, MetadataStore, NonceClaim, UploadContext
 
 DEVICE_HEADER = "x-apprentice-device"
 TIMESTAMP_HEADER = "x-apprentice-timestamp"
@@ -63,6 +66,50 @@ def verify_device_request(
     window_s: int,
 ) -> tuple[DeviceRow, NonceClaim]:
     """Steps (1)-(4); the caller must record the returned nonce claim and refuse a replay."""
+    signed = _signed_headers(headers, now, window_s)
+    device = metadata.device(signed.device_id)  # (3) known, active device
+    return _verified(signed, device, method, path, body, None, now, window_s), _claim(signed, now, window_s)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedUpload:
+    """A signed upload that passed steps (1)-(4): its device and what the chunk is checked
+    against (one query), its nonce (still to be recorded), and the body's SHA-256 (hex)."""
+
+    context: UploadContext
+    device: DeviceRow
+    nonce: NonceClaim
+    body_sha256: str
+
+
+def verify_upload(
+    metadata: MetadataStore,
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    body: bytes,
+    now: datetime,
+    window_s: int,
+    chunk_id: str,
+) -> VerifiedUpload:
+    """Steps (1)-(4) for a chunk upload: one query reads the device together with what the
+    chunk is checked against, and the body is hashed once for the signature and the chunk id."""
+    signed = _signed_headers(headers, now, window_s)
+    context = metadata.upload_context(signed.device_id, chunk_id)
+    digest = hashlib.sha256(body).hexdigest()
+    device = _verified(signed, context.device, method, path, body, digest, now, window_s)
+    return VerifiedUpload(context, device, _claim(signed, now, window_s), digest)
+
+
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    device_id: str
+    timestamp: int
+    nonce: str
+    signature: bytes
+
+
+def _signed_headers(headers: Mapping[str, str], now: datetime, window_s: int) -> _Signed:
     device_id = headers.get(DEVICE_HEADER, "")
     timestamp = headers.get(TIMESTAMP_HEADER, "")
     nonce = headers.get(NONCE_HEADER, "")
@@ -78,18 +125,27 @@ def verify_device_request(
     # (2) replay window
     if abs(now.timestamp() - int(timestamp)) > window_s:
         raise unauthorized("request timestamp is outside the replay window; check the device clock")
+    return _Signed(device_id, int(timestamp), nonce, signature)
+
+
+def _verified(signed: _Signed, device: DeviceRow | None, method: str, path: str, body: bytes,
+              body_sha256: str | None, now: datetime, window_s: int) -> DeviceRow:
     # (3) known, active device
-    device = metadata.device(device_id)
     if device is None or device.revoked:
         raise unauthorized("unknown or revoked device")
     # (4) signature
     try:
-        message = request_message(method, path, device_id, int(timestamp), nonce, body)
-        verify(device.public_key, message, signature)
+        message = request_message(method, path, signed.device_id, signed.timestamp, signed.nonce, body,
+                                  body_sha256=body_sha256)
+        verify(device.public_key, message, signed.signature)
     except VerificationError:
         raise unauthorized("request signature does not verify") from None
-    expires = datetime.fromtimestamp(int(timestamp), now.tzinfo) + timedelta(seconds=window_s)
-    return device, NonceClaim(device_id, nonce, expires)
+    return device
+
+
+def _claim(signed: _Signed, now: datetime, window_s: int) -> NonceClaim:
+    expires = datetime.fromtimestamp(signed.timestamp, now.tzinfo) + timedelta(seconds=window_s)
+    return NonceClaim(signed.device_id, signed.nonce, expires)
 
 
 def replayed() -> ApiError:

@@ -11,7 +11,7 @@ permission when anyone else is. Routes receive an :class:`Access` describing the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -25,13 +25,15 @@ from starlette.requests import ClientDisconnect
 from apprentice.authz import PURPOSES, ROLES, AccessGrant, Authorizer, Decision, Principal, Resource
 from apprentice.server.accounts import TOKEN_PREFIX, token_sha256
 from apprentice.server.api import CollectorApi
-from apprentice.server.audit_sink import AuditSink
+from apprentice.server.audit_sink import AuditSink, DeferredRecord
 from apprentice.server.auth import (
     DEVICE_HEADER,
     NONCE_HEADER,
     SIGNATURE_HEADER,
+    VerifiedUpload,
     authenticate_device,
     verify_device_request,
+    verify_upload,
 )
 from apprentice.server.metrics import Metrics
 from apprentice.server.problems import ApiError
@@ -57,6 +59,9 @@ class AppState:
     authorizer: Authorizer
     audit: AuditSink
     governance: Any = None  # apprentice.server.governance.Governance (typed there; no import cycle)
+    # The sink's way to append an entry inside the metadata store's own transaction (an
+    # AuditLog on the collector's database: ``AuditLog.record_in``), or None.
+    audit_record_in: Callable[..., Callable[[Any], None] | None] | None = None
     inflight: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -140,6 +145,8 @@ class Access:
     body: bytes = b""
     csrf_token: str | None = None  # a portal session's, for the forms of the page
     nonce: NonceClaim | None = None  # an upload's, still to be recorded with its chunk
+    upload: VerifiedUpload | None = None  # an upload's device, key, exemption, stored?, body hash
+    audit: DeferredRecord | None = None  # an upload's allow entry, to commit with its chunk row
     _complete: Callable[[bytes], Awaitable[Access]] | None = field(default=None, repr=False)
 
     @property
@@ -164,7 +171,7 @@ class Access:
         done = await self._complete(body)
         assert done.device_row is not None
         self.principal, self.decision, self.device_row = done.principal, done.decision, done.device_row
-        self.nonce = done.nonce
+        self.nonce, self.upload, self.audit = done.nonce, done.upload, done.audit
         return done.device_row
 
 
@@ -226,9 +233,16 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
             purpose = _purpose(header_purpose, "collection")
 
             async def complete(body: bytes) -> Access:
+                if defer_device_body and owner == "self":
+                    # An upload: verify, decide and audit in one worker-thread hop; its nonce
+                    # (and the allow entry, when the sink can) commit with the chunk row.
+                    path_value = str(request.path_params.get(id_param, "")) if id_param else ""
+                    return await run_in_threadpool(
+                        _upload_access, st, request.headers, request.method, signed_path(request), body,
+                        path_value, action, resource_type, purpose)
                 nonce = None
                 try:
-                    if defer_device_body:  # an upload: its nonce is recorded with the chunk row
+                    if defer_device_body:  # its nonce is recorded with what it stores
                         device, nonce = await verify_signed(request, body)
                     else:
                         device = await authenticate(request, body)
@@ -247,6 +261,23 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
 
     dependency.__apprentice_authorize__ = (action, resource_type)  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+def _upload_access(st: AppState, headers: Mapping[str, str], method: str, path: str, body: bytes,
+                   chunk_id: str, action: str, resource_type: str, purpose: str) -> Access:
+    """A signed upload's caller (in a worker thread): ``auth.verify_upload``, then the decision."""
+    try:
+        verified = verify_upload(st.api.metadata, headers, method, path, body, st.clock(),
+                                 st.settings.replay_window_s, chunk_id)
+    except ApiError:
+        st.audit.record(**_fields(st, ANONYMOUS, action, Resource(resource_type), None, purpose, "deny"))
+        raise
+    device = verified.device
+    principal = Principal("Device", device.id, device.contributor_id)
+    access = Access(principal, purpose, None, device_row=device, body=body, nonce=verified.nonce,
+                    upload=verified)
+    return _judge(st, access, action, resource_type, "self", chunk_id, principal.contributor,
+                  defer_allow=True)
 
 
 async def _page_access(request: Request, action: str, resource_type: str, owner: Owner,
@@ -300,11 +331,24 @@ async def _decide(request: Request, access: Access, action: str, resource_type: 
         owner_id = row.contributor_id if row is not None else None
     elif owner == "lookup" and path_value and lookup is not None:
         owner_id = await run_in_threadpool(lookup, st, path_value)
+    # Cedar and the audit record in one worker-thread hop (a durable sink writes to disk).
+    return await run_in_threadpool(_judge, st, access, action, resource_type, owner, path_value, owner_id)
+
+
+def _judge(st: AppState, access: Access, action: str, resource_type: str, owner: Owner, path_value: str,
+           owner_id: str | None, *, defer_allow: bool = False) -> Access:
+    """Decide, record the decision, refuse a deny. ``defer_allow``: an allow's entry is left
+    in ``access.audit`` to commit with the write it allows, when the sink can do that."""
     resource_id = path_value or (owner_id if owner == "self" and owner_id else "*")
     resource = Resource(resource_type, resource_id[:128], owner_id)
     decision = st.authorizer.decide(access.principal, action, resource, access.purpose)
-    await record(st, access.principal, action, resource, owner_id, access.purpose, decision.word)
     access.decision = decision
+    fields = _fields(st, access.principal, action, resource, owner_id, access.purpose, decision.word)
+    op = st.audit_record_in(**fields) if defer_allow and decision.allowed and st.audit_record_in else None
+    if op is not None:
+        access.audit = DeferredRecord(op, fields)
+    else:
+        st.audit.record(**fields)
     if decision.allowed:
         return access
     if access.principal.type == "Anonymous":
@@ -327,7 +371,11 @@ async def record(st: AppState, principal: Principal, action: str, resource: Reso
                  subject: str | None, purpose: str, decision: str) -> None:
     """One audit record per decision (allow or deny); never content. In a worker thread: a
     durable sink writes to disk or a database."""
-    await run_in_threadpool(
-        st.audit.record, actor=principal.actor, role=principal.type, action=action, resource=str(resource),
-        subject=subject, purpose=purpose, decision=decision, at=st.clock(),
-    )
+    fields = _fields(st, principal, action, resource, subject, purpose, decision)
+    await run_in_threadpool(lambda: st.audit.record(**fields))
+
+
+def _fields(st: AppState, principal: Principal, action: str, resource: Resource, subject: str | None,
+            purpose: str, decision: str) -> dict[str, Any]:
+    return {"actor": principal.actor, "role": principal.type, "action": action, "resource": str(resource),
+            "subject": subject, "purpose": purpose, "decision": decision, "at": st.clock()}

@@ -168,3 +168,47 @@ def test_a_folder_without_schema_or_policies_is_refused(tmp_path: Path) -> None:
     assert policy_problems(tmp_path) and "schema" in policy_problems(tmp_path)[0]
     (tmp_path / "schema.cedarschema").write_text((POLICY_FOLDER / "schema.cedarschema").read_text())
     assert "no *.cedar" in policy_problems(tmp_path)[0]
+
+
+# -- remembered decisions (authz/memo.py) ----------------------------------------------------
+
+def test_remembered_decisions_equal_cedars_for_every_cell_and_other_ids(decided: dict[Cell, bool]) -> None:
+    """Every cell decided twice through the memo (the second time with other principal,
+    resource and contributor ids, so only the memo can answer it) gives Cedar's decision."""
+    authorizer = Authorizer()
+    assert authorizer.memo_blockers == []
+    renamed = {"alice": "carol", "bob": "dave", None: None}
+    for cell, principal, resource in _cells():
+        first = authorizer.decide(principal, cell.action, resource, cell.purpose)
+        other_p = Principal(principal.type, principal.id + "-x", renamed[principal.contributor])
+        other_r = Resource(resource.type, "r-2", renamed[resource.owner])
+        again = authorizer.decide(other_p, cell.action, other_r, cell.purpose)
+        fresh = authorizer.decide_many([(other_p, cell.action, other_r, cell.purpose, None)])[0]
+        assert first.allowed == again.allowed == fresh.allowed == decided[cell], cell
+        assert again.policies == fresh.policies and again.resource == other_r and again.principal == other_p
+        assert (again.grant is None) == (fresh.grant is None)
+        if again.grant is not None:
+            assert again.grant.resource_id == "r-2"
+
+
+@pytest.mark.parametrize("condition", [
+    'principal == Apprentice::Device::"dev-1"',
+    'resource has owner && resource.owner == "alice"',
+    'principal has contributor && principal.contributor like "a*"',
+    'resource in Apprentice::RawChunk::"x"',
+])
+def test_policies_that_look_at_ids_or_values_are_never_remembered(folder: Path, condition: str) -> None:
+    (folder / "extra.cedar").write_text(
+        'forbid (principal is Apprentice::Device, action == Apprentice::Action::"upload",\n'
+        f'        resource is Apprentice::RawChunk) when {{ {condition} }};\n'
+    )
+    authorizer = Authorizer(folder=folder)
+    assert authorizer.memo_blockers
+    allowed = authorizer.decide(Principal("Device", "dev-2", "bob"), "upload",
+                                Resource("RawChunk", "y", "bob"), "collection")
+    assert allowed.allowed
+    if condition.startswith("principal =="):
+        # The same key as the allow above; only Cedar, asked afresh, can deny it.
+        denied = authorizer.decide(Principal("Device", "dev-1", "bob"), "upload",
+                                   Resource("RawChunk", "y", "bob"), "collection")
+        assert not denied.allowed

@@ -13,6 +13,7 @@ import anyio.from_thread
 import httpx
 from fastapi import FastAPI
 
+from apprentice.audit import AuditLog
 from apprentice.authz import AccessGrant, Authorizer, Principal, Resource
 from apprentice.client import DeviceIdentity, Uploader, enroll
 from apprentice.crypto.sealed import generate_key_pair
@@ -24,7 +25,7 @@ from apprentice.server.accounts import token_sha256
 from apprentice.server.audit_sink import MemoryAuditSink
 from apprentice.server.keys import ContributorKeys
 from apprentice.server.storage.blobs import BlobStore, open_blob_store
-from apprentice.server.storage.metadata import AccountRow, MetadataStore, open_metadata
+from apprentice.server.storage.metadata import AccountRow, MetadataStore, SqlAuditStore, open_metadata
 
 ADMIN_TOKEN = "apa_test-privacy-officer"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", "X-Apprentice-Purpose": "governance"}
@@ -96,7 +97,7 @@ class Collector:
     pipeline: PipelineKeyAccess
     clock: Clock
     settings: ServerSettings
-    audit: MemoryAuditSink
+    audit: Any  # MemoryAuditSink, or AuditLog with make_collector(audit_log=True)
     master_unwrapper: LocalMasterUnwrapper
     sleeps: list[float] = field(default_factory=list)
 
@@ -133,7 +134,10 @@ class MetadataKeys:
         return None if row is None else WrappedKey(contributor_id, row.key_id, row.wrapped_private_key)
 
 
-def make_collector(db_url: str = "sqlite://", blob_url: str = "memory://", **settings: Any) -> Collector:
+def make_collector(db_url: str = "sqlite://", blob_url: str = "memory://", *, audit_log: bool = False,
+                   **settings: Any) -> Collector:
+    """``audit_log``: the tamper-evident SQL audit log in the collector's database (as
+    ``apprentice server`` runs it) instead of a MemoryAuditSink."""
     clock = Clock()
     master_private, master_public = generate_key_pair()
     config = ServerSettings(
@@ -143,7 +147,8 @@ def make_collector(db_url: str = "sqlite://", blob_url: str = "memory://", **set
     add_account(metadata, "privacy_officer", token=ADMIN_TOKEN)
     blobs = open_blob_store(blob_url)
     keys = ContributorKeys(metadata, LocalMasterWrapper(master_public))
-    audit = MemoryAuditSink()
+    audit: MemoryAuditSink | AuditLog = AuditLog(SqlAuditStore(metadata.engine)) if audit_log \
+        else MemoryAuditSink()
     app = create_app(config, blobs, metadata, keys, audit=audit, clock=clock, run_purge_loop=False)
     unwrapper = LocalMasterUnwrapper(master_private)
     pipeline = PipelineKeyAccess(MetadataKeys(metadata), unwrapper)

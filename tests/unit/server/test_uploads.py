@@ -200,3 +200,69 @@ def test_busy_collector_answers_429_with_retry_after(collector: Collector, devic
     assert reply.status_code == 429 and reply.headers["Retry-After"] == "1"
     collector.app.state.apprentice.inflight = 0
     assert _nothing_stored(collector)
+
+
+# -- the audit entry of an upload, with the collector's SQL audit log -------------------------
+
+@pytest.fixture
+def audited(collector_factory) -> Collector:  # type: ignore[no-untyped-def]
+    return collector_factory(audit_log=True)
+
+
+def _entries(c: Collector) -> list:  # type: ignore[type-arg]
+    assert c.audit.size() == c.audit.store.appended()  # no gap: every index committed
+    return c.audit.entries()
+
+
+def test_every_upload_leaves_exactly_one_entry_committed_with_it(audited: Collector, tmp_path: Path) -> None:
+    """New, duplicate, refused (422) and replayed uploads each leave one decision entry in the
+    SQL audit log, which commits in the upload's own transaction (docs/collector.md)."""
+    identity = audited.enrol(tmp_path / "device")
+    before = len(_entries(audited))
+    body = _sealed(identity)
+    assert _put(audited, identity, body).status_code == 201
+    assert _put(audited, identity, body).status_code == 200
+    tampered = bytearray(body)
+    tampered[-1] ^= 1
+    assert _put(audited, identity, bytes(tampered), cid=chunk_id(body)).status_code == 422
+    other = _sealed(identity, b"other")
+    path = f"/api/v1/chunks/{chunk_id(other)}"
+    headers = _headers(identity, "PUT", path, other, audited.clock.timestamp())
+    assert audited.http.put(path, content=other, headers=headers).status_code == 201
+    assert audited.http.put(path, content=other, headers=headers).status_code == 401  # replayed
+    entries = _entries(audited)[before:]
+    assert len(entries) == 5
+    assert {(e.action, e.decision, e.actor, e.subject) for e in entries} == {
+        ("upload", "allow", f"device:{identity.device_id}", identity.contributor_id)}
+    assert entries[0].resource == f"RawChunk:{chunk_id(body)}"
+    assert audited.metadata.count_chunks() == 2
+
+
+def test_an_upload_that_fails_before_its_commit_still_leaves_its_entry(
+    audited: Collector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The blob store is made to fail (a full disk cannot be arranged here; this is the one
+    stand-in): the request fails (a 500; the test transport re-raises it) and still leaves the
+    allow entry, recorded on its own, and no chunk row."""
+    identity = audited.enrol(tmp_path / "device")
+    before = len(_entries(audited))
+
+    def full_disk(key: str, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(audited.blobs, "put", full_disk)
+    with pytest.raises(OSError):
+        _put(audited, identity, _sealed(identity))
+    entries = _entries(audited)[before:]
+    assert [(e.action, e.decision) for e in entries] == [("upload", "allow")]
+    assert audited.metadata.count_chunks() == 0
+
+
+def test_an_unsigned_upload_leaves_a_deny_entry(audited: Collector, tmp_path: Path) -> None:
+    identity = audited.enrol(tmp_path / "device")
+    before = len(_entries(audited))
+    body = _sealed(identity)
+    reply = audited.http.put(f"/api/v1/chunks/{chunk_id(body)}", content=body,
+                             headers=_headers(identity, "PUT", "/elsewhere", body, audited.clock.timestamp()))
+    assert reply.status_code == 401
+    assert [(e.actor, e.decision) for e in _entries(audited)[before:]] == [("anonymous", "deny")]

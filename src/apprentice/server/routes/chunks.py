@@ -3,6 +3,8 @@
 ``authorize`` verifies the signed request over the body without recording its nonce; the
 nonce is recorded in the same transaction as the chunk row
 (``CollectorApi.store_chunk(nonce=…)``, one group commit), so a replay is still refused.
+With the collector's SQL audit log, the allow decision's entry commits in that transaction
+too; if the upload fails before it, the entry is recorded on its own before the response.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from apprentice.server.api import exempt
 from apprentice.server.deps import Access, authorize, read_body, signature_headers, state
 from apprentice.server.problems import ApiError
 from apprentice.server.routes.models import ChunkReceipt, ErrorBody
@@ -47,12 +50,17 @@ async def put_chunk(
     try:
         body = await read_body(request, st.settings.max_chunk_bytes)
         device = await access.device(body)
-        if await run_in_threadpool(st.governance.is_exempt, device.contributor_id):
-            raise ApiError(403, "exempt",
-                           "this contributor is exempt from recording; nothing more is accepted")
-        # The nonce is recorded in the same transaction as the chunk row (group commit).
-        created = await run_in_threadpool(st.api.store_chunk, device, chunk_id, body, st.clock(),
-                                          nonce=access.nonce)
+        try:
+            # verify_upload read the exemption already; store_chunk refuses it (403 exempt).
+            if access.upload is None and await run_in_threadpool(st.governance.is_exempt,
+                                                                  device.contributor_id):
+                raise exempt()
+            # The nonce (and the allow's audit entry) commit in the chunk row's transaction.
+            created = await run_in_threadpool(st.api.store_chunk, device, chunk_id, body, st.clock(),
+                                              nonce=access.nonce, checked=access.upload, audit=access.audit)
+        finally:
+            if access.audit is not None and not access.audit.written:  # failed before its commit
+                await run_in_threadpool(access.audit.flush, st.audit)
     except ApiError as exc:
         st.metrics.chunks.labels(outcome=exc.code).inc()
         raise

@@ -10,6 +10,7 @@ from apprentice.server.storage.metadata.repository import (
     MetadataStore,
     NonceClaim,
     TombstoneRow,
+    UploadContext,
     UploadOutcome,
     open_metadata,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "SqlAuditStore",
     "NonceClaim",
     "TombstoneRow",
+    "UploadContext",
     "UploadOutcome",
     "open_metadata",
 ]

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from apprentice.audit.entry import AuditEntry, AuditRecord
 from apprentice.audit.store import StoredRow
@@ -52,19 +52,26 @@ class SqlAuditStore:
     def append(self, records: Sequence[AuditRecord]) -> list[AuditEntry]:
         if not records:
             return []
-        head = t.audit_head
         with self.engine.begin() as conn:
-            # The write comes first: it takes the lock before anything is read (see above).
-            done = conn.execute(update(head).where(head.c.id == 1).values(size=head.c.size + len(records)))
-            if done.rowcount != 1:
-                raise AuditError("the audit log table is not set up; run the collector's migrations")
-            new_size = int(conn.execute(select(head.c.size).where(head.c.id == 1)).scalar_one())
-            first = new_size - len(records)
-            entries = [r.at_index(first + i) for i, r in enumerate(records)]
-            conn.execute(insert(t.audit_entries), [
-                {"idx": e.index, **{k: getattr(e, k) for k in _FIELDS}, "leaf_hash": e.leaf_hash()}
-                for e in entries
-            ])
+            return self.append_in(conn, records)
+
+    def append_in(self, conn: Connection, records: Sequence[AuditRecord]) -> list[AuditEntry]:
+        """:meth:`append` inside the caller's transaction on this store's database: the entries
+        commit (or roll back) with whatever else it writes (an upload's chunk row)."""
+        if not records:
+            return []
+        head = t.audit_head
+        # The write comes first: it takes the lock before anything is read (see above).
+        done = conn.execute(update(head).where(head.c.id == 1).values(size=head.c.size + len(records)))
+        if done.rowcount != 1:
+            raise AuditError("the audit log table is not set up; run the collector's migrations")
+        new_size = int(conn.execute(select(head.c.size).where(head.c.id == 1)).scalar_one())
+        first = new_size - len(records)
+        entries = [r.at_index(first + i) for i, r in enumerate(records)]
+        conn.execute(insert(t.audit_entries), [
+            {"idx": e.index, **{k: getattr(e, k) for k in _FIELDS}, "leaf_hash": e.leaf_hash()}
+            for e in entries
+        ])
         return entries
 
     def size(self) -> int:

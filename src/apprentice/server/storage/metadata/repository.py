@@ -11,7 +11,7 @@ method still returns only after the transaction holding its row has committed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +66,19 @@ class NonceClaim:
 
 
 UploadOutcome = Literal["created", "duplicate", "replayed"]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadContext:
+    """What an upload is checked against, read in one query (:meth:`MetadataStore.upload_context`):
+    the device (None if unknown), its contributor's current key as (key id, public key) (None
+    if they have none), whether the contributor is exempt from recording, and whether the
+    chunk is already stored."""
+
+    device: DeviceRow | None
+    key: tuple[str, bytes] | None
+    exempt: bool
+    chunk_stored: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +213,25 @@ class MetadataStore:
             ).first()
         return None if row is None else DeviceRow(row[0], row[1], row[2], row[3] is not None)
 
+    def upload_context(self, device_id: str, chunk_id: str) -> UploadContext:
+        """The device, its contributor's key, their exemption and whether ``chunk_id`` is stored,
+        in one round trip (an upload needs all four; see :class:`UploadContext`)."""
+        d, k, e, c = t.devices.c, t.contributor_keys.c, t.exemption_requests.c, t.chunks.c
+        exempt = (select(e.id).where(e.contributor_id == d.contributor_id, e.status == "approved")
+                  .limit(1).exists())
+        stored = select(c.id).where(c.id == chunk_id).exists()
+        query = (select(d.id, d.contributor_id, d.public_key, d.revoked_at, k.key_id, k.public_key,
+                        exempt.label("exempt"), stored.label("stored"))
+                 .select_from(t.devices.outerjoin(t.contributor_keys, k.contributor_id == d.contributor_id))
+                 .where(d.id == device_id))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return UploadContext(None, None, False, False)
+        device = DeviceRow(row[0], row[1], row[2], row[3] is not None)
+        key = None if row[4] is None else (str(row[4]), bytes(row[5]))
+        return UploadContext(device, key, bool(row[6]), bool(row[7]))
+
     def revoke_devices(self, now: datetime, *, device_id: str | None = None,
                        contributor_id: str | None = None) -> int:
         """Revoke one device, or every device of a contributor; return how many changed."""
@@ -215,10 +247,21 @@ class MetadataStore:
             return int(conn.execute(update(t.devices).where(*where).values(revoked_at=now)).rowcount)
 
     # -- replay protection --------------------------------------------------------------
-    def remember_nonce(self, device_id: str, nonce: str, expires_at: datetime) -> bool:
-        """Record a request nonce; False if this device already used it (a replay)."""
+    def remember_nonce(self, device_id: str, nonce: str, expires_at: datetime,
+                       *, also: Callable[[Connection], object] | None = None) -> bool:
+        """Record a request nonce; False if this device already used it (a replay).
+
+        ``also`` runs first in the same transaction (an upload's audit entry; see
+        :meth:`record_upload`)."""
         values = {"device_id": device_id, "nonce": nonce, "expires_at": expires_at}
-        return self._insert_grouped(t.request_nonces, values)
+        if also is None:
+            return self._insert_grouped(t.request_nonces, values)
+
+        def op(conn: Connection) -> bool:
+            also(conn)
+            return _insert_ignoring_duplicate(conn, t.request_nonces, values)
+
+        return self.group_commit.run(op)
 
     def forget_nonces(self, now: datetime) -> int:
         with self.engine.begin() as conn:
@@ -230,16 +273,21 @@ class MetadataStore:
         """Record a stored chunk; False if a chunk with this id was already recorded."""
         return self._insert_grouped(t.chunks, _chunk_values(row))
 
-    def record_upload(self, row: ChunkRow, nonce: NonceClaim) -> UploadOutcome:
+    def record_upload(self, row: ChunkRow, nonce: NonceClaim,
+                      *, also: Callable[[Connection], object] | None = None) -> UploadOutcome:
         """Record an upload's nonce and its chunk row in one transaction.
 
-        ``replayed``: the nonce was used before, nothing is recorded; ``duplicate``: the
-        nonce is recorded, the chunk was already there; ``created``: both are recorded.
+        ``replayed``: the nonce was used before, nothing is recorded (but ``also``);
+        ``duplicate``: the nonce is recorded, the chunk was already there; ``created``: both
+        are recorded. ``also`` runs first in the same transaction whatever the outcome: the
+        audit entry of the decision that allowed the upload commits with it.
         """
         nonce_values = {"device_id": nonce.device_id, "nonce": nonce.nonce, "expires_at": nonce.expires_at}
         chunk_values = _chunk_values(row)
 
         def op(conn: Connection) -> UploadOutcome:
+            if also is not None:
+                also(conn)
             if not _insert_ignoring_duplicate(conn, t.request_nonces, nonce_values):
                 return "replayed"
             return "created" if _insert_ignoring_duplicate(conn, t.chunks, chunk_values) else "duplicate"
