@@ -413,8 +413,16 @@ class CaptureSession:
     # -- gaps -------------------------------------------------------------------------------
 
     def _apply(self, decision: Decision) -> Decision:
-        """Record where capture stops and starts again (content-free gap controls)."""
+        """Record where capture stops and starts again (content-free gap controls).
+
+        ``decision`` is the one the caller just had the gate make, but the window thread, the
+        once-a-second refresh and the element worker each decide and then apply; under load a
+        thread can be preempted between the two and apply its decision after a newer one was
+        applied (e.g. the editor's after the chat's), so the gap records would say capture
+        is on while the gate refuses. So the gate's latest decision is applied, never an older one.
+        """
         with self._lock:
+            decision = self.gate.decision
             blocked = None if decision.capture else decision.reason
             if blocked != self._blocked:
                 if self._blocked is not None:
@@ -432,7 +440,7 @@ class CaptureSession:
                 if keys_blocked is not None:
                     self._gap("start", keys_blocked, stream="keys")
                 self._keys_blocked = keys_blocked
-        self._on_state(decision)
+            self._on_state(decision)  # in order too: the status file shows the latest decision
         return decision
 
     def _close_gaps(self) -> None:

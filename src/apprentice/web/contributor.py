@@ -16,9 +16,11 @@ from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from apprentice.authz import Resource
 from apprentice.server.deps import Access, authorize, form_fields, state
 from apprentice.server.problems import ApiError
 from apprentice.server.routes.contributors import contributor_record
+from apprentice.server.routes.governance import record_change
 from apprentice.web.app import portal_of
 from apprentice.web.render import SECURITY_HEADERS, page
 
@@ -35,6 +37,13 @@ Read = Annotated[Access, _auth("read", "ContributorRecord")]
 Control = Annotated[Access, _auth("control", "Device")]
 Consent = Annotated[Access, _auth("consent", "ContributorRecord")]
 Delete = Annotated[Access, _auth("delete_data", "ContributorRecord")]
+
+
+async def _changed(request: Request, access: Access, event: str, resource: str, contributor_id: str,
+                   resource_id: str | None = None) -> None:
+    """The ``changed:<event>`` audit entry the API writes for the same change (docs/governance.md)."""
+    target = Resource(resource, resource_id or contributor_id, contributor_id)
+    await record_change(state(request), access, event, target, contributor_id)
 
 
 def _back(contributor_id: str, suffix: str = "", note: str | None = None) -> Response:
@@ -69,12 +78,14 @@ async def pause(access: Control, request: Request, contributor_id: str = ID) -> 
     minutes = int(fields["minutes"]) if fields.get("minutes", "").isdigit() else 30
     governance = portal_of(request).governance
     await run_in_threadpool(governance.pause, contributor_id, minutes, state(request).clock())
+    await _changed(request, access, "pause_requested", "Device", contributor_id)
     return _back(contributor_id, note="paused")
 
 
 @router.post("/resume")
 async def resume(access: Control, request: Request, contributor_id: str = ID) -> Response:
     await run_in_threadpool(portal_of(request).governance.resume, contributor_id, state(request).clock())
+    await _changed(request, access, "resume_requested", "Device", contributor_id)
     return _back(contributor_id, note="resumed")
 
 
@@ -96,9 +107,11 @@ async def consent(access: Consent, request: Request, contributor_id: str = ID) -
             await run_in_threadpool(governance.accept_consent, contributor_id, version, now)
         except ValueError:
             raise ApiError(409, "notice_changed", "the notice changed; read the new one first") from None
+        await _changed(request, access, "consent_accepted", "ContributorRecord", contributor_id)
         return _back(contributor_id, "/consent", "accepted")
     if fields.get("decision") == "withdraw":
         await run_in_threadpool(governance.withdraw_consent, contributor_id, now)
+        await _changed(request, access, "consent_withdrawn", "ContributorRecord", contributor_id)
         return _back(contributor_id, "/consent", "withdrawn")
     raise ApiError(400, "bad_form", "choose accept or withdraw")
 
@@ -109,8 +122,9 @@ async def request_exemption(access: Annotated[Access, _auth("write", "ExemptionR
     reason = (await form_fields(request)).get("reason", "").strip()
     if not reason or len(reason) > 2000:
         raise ApiError(400, "bad_form", "say in up to 2,000 characters why you ask for an exemption")
-    await run_in_threadpool(portal_of(request).governance.request_exemption, contributor_id, reason,
-                            state(request).clock())
+    row = await run_in_threadpool(portal_of(request).governance.request_exemption, contributor_id, reason,
+                                  state(request).clock())
+    await _changed(request, access, "exemption_requested", "ExemptionRequest", contributor_id, row.id)
     return _back(contributor_id, note="requested")
 
 
@@ -179,6 +193,7 @@ async def delete_confirmed(access: Delete, request: Request, contributor_id: str
     else:
         start, end = _parse_range(fields)
         await run_in_threadpool(governance.delete_range, contributor_id, start, end, now)
+    await _changed(request, access, "data_deleted", "ContributorRecord", contributor_id)
     return _back(contributor_id, "/recordings", "deleted")
 
 

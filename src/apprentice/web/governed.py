@@ -112,8 +112,9 @@ class ServerGovernance:
         row = self.service.store.current_policy()
         return "" if row is None else row.yaml
 
-    def save_policy(self, text: str, by: str, now: datetime) -> None:
-        self.service.publish_policy(text.encode("utf-8"), by, now)
+    def save_policy(self, text: str, by: str, now: datetime) -> int | None:
+        change = self.service.publish_policy(text.encode("utf-8"), by, now)
+        return change.version if change.created else None
 
     def dpias(self) -> list[Dpia]:
         return [_dpia(r) for r in self.service.store.dpias()]

@@ -17,10 +17,12 @@ from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from apprentice.authz import Resource
 from apprentice.errors import PolicyError
 from apprentice.policy.rules import parse_policy
-from apprentice.server.deps import Access, authorize, form_fields, state
+from apprentice.server.deps import Access, AppState, authorize, form_fields, state
 from apprentice.server.problems import ApiError
+from apprentice.server.routes.governance import actor_id, record_change
 from apprentice.web.app import portal_of
 from apprentice.web.render import SECURITY_HEADERS, page
 
@@ -29,7 +31,7 @@ PURPOSE = "governance"
 MAX_POLICY = 64 * 1024
 
 
-def _auth(action: str, resource: str, **kwargs: str) -> object:
+def _auth(action: str, resource: str, **kwargs: object) -> object:
     return authorize(action, resource, page_purpose=PURPOSE, **kwargs)  # type: ignore[arg-type]
 
 
@@ -49,7 +51,8 @@ async def overview(
 
 
 def _by(access: Access) -> str:
-    return access.principal.actor
+    """Who decided, stored as the API stores it (the account id), so both front ends agree."""
+    return actor_id(access)
 
 
 def _digest(text: str) -> str:
@@ -95,10 +98,13 @@ async def save(access: Annotated[Access, _auth("write", "Policy")], request: Req
     if not hmac.compare_digest(fields.get("digest", ""), _digest(text)):
         raise ApiError(409, "not_previewed", "preview the policy and its changes before saving it")
     try:
-        await run_in_threadpool(portal_of(request).governance.save_policy, text, _by(access),
-                                state(request).clock())
+        version = await run_in_threadpool(portal_of(request).governance.save_policy, text, _by(access),
+                                          state(request).clock())
     except PolicyError as exc:
         raise ApiError(422, "invalid_policy", str(exc.what)) from None
+    if version is not None:
+        await record_change(state(request), access, "policy_published", Resource("Policy", str(version)),
+                            None)
     return RedirectResponse("/officer/policy?note=saved", status_code=303, headers=SECURITY_HEADERS)
 
 
@@ -113,11 +119,12 @@ async def approve_dpia(access: Annotated[Access, _auth("approve", "Dpia", id_par
                        request: Request, dpia_id: str = Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")) -> Response:
     await run_in_threadpool(portal_of(request).governance.approve_dpia, dpia_id, _by(access),
                             state(request).clock())
+    await record_change(state(request), access, "dpia_approved", Resource("Dpia", dpia_id), None)
     return RedirectResponse("/officer/dpia", status_code=303, headers=SECURITY_HEADERS)
 
 
 @router.get("/exemptions")
-async def exemptions(access: Annotated[Access, _auth("read", "ExemptionRequest")],
+async def exemptions(access: Annotated[Access, _auth("list", "ExemptionRequest")],
                      request: Request) -> Response:
     rows = await run_in_threadpool(portal_of(request).governance.exemptions, None)
     return page(request, "officer/exemptions.html", access, title="Exemption requests", exemptions=rows)
@@ -131,6 +138,8 @@ async def _decide(access: Access, request: Request, contributor_id: str, exempti
         raise ApiError(404, "not_found", "no such exemption request")
     await run_in_threadpool(governance.decide_exemption, exemption_id, approve, _by(access),
                             state(request).clock())
+    await record_change(state(request), access, "exemption_approved" if approve else "exemption_denied",
+                        Resource("ExemptionRequest", exemption_id, contributor_id), contributor_id)
     return RedirectResponse("/officer/exemptions", status_code=303, headers=SECURITY_HEADERS)
 
 
@@ -138,9 +147,20 @@ _CID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _XID = r"^[A-Za-z0-9._-]{1,64}$"
 
 
+def _request_owner(st: AppState, exemption_id: str) -> str | None:
+    """The contributor a request belongs to, from the store (never from the URL), so the
+    audit entry names the right person even for a tampered form."""
+    row = st.governance.store.exemption_request(exemption_id) if st.governance is not None else None
+    return row.contributor_id if row is not None else None
+
+
+def _decision(action: str) -> object:
+    return _auth(action, "ExemptionRequest", owner="lookup", id_param="exemption_id", lookup=_request_owner)
+
+
 @router.post("/exemptions/{contributor_id}/{exemption_id}/approve")
 async def approve_exemption(
-    access: Annotated[Access, _auth("approve", "ExemptionRequest", owner="path", id_param="contributor_id")],
+    access: Annotated[Access, _decision("approve")],
     request: Request, contributor_id: str = Path(pattern=_CID), exemption_id: str = Path(pattern=_XID),
 ) -> Response:
     return await _decide(access, request, contributor_id, exemption_id, True)
@@ -148,7 +168,7 @@ async def approve_exemption(
 
 @router.post("/exemptions/{contributor_id}/{exemption_id}/deny")
 async def deny_exemption(
-    access: Annotated[Access, _auth("deny", "ExemptionRequest", owner="path", id_param="contributor_id")],
+    access: Annotated[Access, _decision("deny")],
     request: Request, contributor_id: str = Path(pattern=_CID), exemption_id: str = Path(pattern=_XID),
 ) -> Response:
     return await _decide(access, request, contributor_id, exemption_id, False)

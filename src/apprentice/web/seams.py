@@ -128,8 +128,9 @@ class Governance(Protocol):
 
     def policy_text(self) -> str: ...
 
-    def save_policy(self, text: str, by: str, now: datetime) -> None:
-        """Store and distribute a policy; PolicyError if it does not validate."""
+    def save_policy(self, text: str, by: str, now: datetime) -> int | None:
+        """Store and distribute a policy; PolicyError if it does not validate. The new
+        version's number, or None when the text equals the policy in force (nothing stored)."""
         ...
 
     def dpias(self) -> list[Dpia]: ...

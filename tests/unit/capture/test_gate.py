@@ -224,3 +224,21 @@ def test_the_task_hotkey_marks_task_boundaries_and_is_never_recorded(tmp_path: P
     ops = [(e.op, e.info.get("status")) for e in controls if e.op.startswith("task")]
     assert ops == [("task_start", None), ("task_end", "success")]
     assert not any(isinstance(e, ev.KeyDown) and e.key in ("T", "t") for e in events)
+
+
+def test_a_decision_applied_late_never_undoes_a_newer_one(tmp_path: Path) -> None:
+    """The once-a-second refresh decides, is preempted, and applies its decision after the
+    window thread applied the chat's: the gap records must still say the chat is refused."""
+    session, inputs, windows, _, _ = fake_session(tmp_path / "s", apps=("Editor", "Signal"))
+    session.start()
+    stale = session.gate.refresh()  # decided for the editor (capture on)...
+    assert stale.capture
+    windows.focus(CHAT)  # ...then the chat gains focus and its refusal is applied
+    session._apply(stale)  # the refresh thread resumes with its older decision
+    inputs.play(_type("see you"))
+    session.refresh()  # the next refresh: nothing changed, so nothing more is recorded
+    session.stop()
+    events = _events(tmp_path)
+    gaps = [(e.reason, e.info["state"]) for e in events if isinstance(e, ev.Control) and e.op == "gap"]
+    assert gaps == [("denylisted:messaging", "start"), ("denylisted:messaging", "end")]
+    assert not any(isinstance(e, ev.KeyDown) for e in events)
