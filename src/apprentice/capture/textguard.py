@@ -11,14 +11,19 @@ corrected number is still found) and the raw keystroke stream (so a secret typed
 deleted is found too).
 
 When is a run released?
-* at a boundary: a click, a focus change, Enter or Tab, or ``idle_release`` seconds
-  without a key — the whole run;
+* at a boundary: a click, a focus change, Enter or Tab — the whole run;
+* after ``idle_release`` seconds without a key: all but a trailing run that could be the
+  start of a secret (a run of digits with spaces, dashes or brackets, as in card and phone
+  numbers, or the last word with no space in it, as in keys and addresses); that tail waits
+  for the next boundary or key, or ``tail_release`` seconds more. Someone who pauses while
+  typing a card number from a card therefore never has it split into two harmless halves;
 * while typing continues: everything except the last ``hold_chars`` typed characters. A
   secret no longer than that is therefore always complete in the held text before its
   first character could be released.
 
 So the crash-loss window for keystrokes is the spool's (≤ 1 s) plus this hold (at most
-``hold_chars`` characters or ``idle_release`` seconds) — a deliberate trade for privacy.
+``hold_chars`` characters, or ``idle_release`` seconds — ``tail_release`` for a trailing
+number or word) — a deliberate trade for privacy.
 If the redactor fails, the held key events are dropped and a gap recorded (fail closed).
 
 Password fields: with an accessibility backend on, the session arms an *element check* for
@@ -44,6 +49,7 @@ log = logging.getLogger(__name__)
 
 _BOUNDARY_KEYS = frozenset({"enter", "tab", "esc"})
 _DELETE_KEYS = frozenset({"backspace", "delete"})
+_NUMBER_CHARS = frozenset("0123456789 -().+/")
 _CTRL_KEYS = frozenset({"ctrl", "ctrl_l", "ctrl_r", "alt", "alt_l", "alt_r", "cmd", "cmd_l", "cmd_r"})
 
 Release = Callable[[ev.Event, object | None], None]
@@ -64,6 +70,7 @@ class TypedTextGuard:
         *,
         hold_chars: int = 64,
         idle_release: float = 1.0,
+        tail_release: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         element_wait: float = 0.5,
     ) -> None:
@@ -72,6 +79,8 @@ class TypedTextGuard:
         self._on_gap = on_gap or (lambda reason, info: None)
         self._hold_chars = hold_chars
         self._idle_release = idle_release
+        self._tail_release = tail_release
+        self._tail_only = False  # the idle release ran; what is held is a possible secret's start
         self._clock = clock
         self._held: list[_Held] = []
         self._typed = 0  # characters typed in the open run
@@ -143,6 +152,7 @@ class TypedTextGuard:
 
     def _on_key(self, event: ev.KeyDown | ev.KeyUp) -> None:
         self._last_key = self._clock()
+        self._tail_only = False
         if isinstance(event, ev.KeyUp):
             self._modifiers.discard(event.key)
             return
@@ -171,9 +181,14 @@ class TypedTextGuard:
                     continue
                 check_wait = min(self._checks.values()) - now if self._checks else None
                 if self._held and self._deferred_to is None:
-                    wait = self._last_key + self._idle_release - now
+                    after = self._tail_release if self._tail_only else self._idle_release
+                    wait = self._last_key + after - now
                     if wait <= 0:
-                        self._flush(all_of_it=True)
+                        if self._tail_only:
+                            self._flush(all_of_it=True)
+                        else:
+                            self._tail_only = True
+                            self._flush(all_of_it=True, keep_tail=True)
                         continue
                     self._cond.wait(wait if check_wait is None else min(wait, check_wait))
                 else:
@@ -219,7 +234,7 @@ class TypedTextGuard:
         self._typed = sum(1 for h in self._held if _typed_char(h.event) is not None)
         self.redacted["password_field"] = self.redacted.get("password_field", 0) + 1
 
-    def _flush(self, all_of_it: bool, upto: int | None = None) -> None:
+    def _flush(self, all_of_it: bool, upto: int | None = None, keep_tail: bool = False) -> None:
         if not self._held:
             return
         try:
@@ -233,6 +248,8 @@ class TypedTextGuard:
             cut = next((i for i, h in enumerate(self._held) if h.event.seq > upto), cut)
         if not all_of_it:
             cut = self._keep_tail_from()
+        elif keep_tail:
+            cut = min(cut, self._secret_tail_from())
         waiting = self._check_index()
         if waiting is not None and waiting < cut:
             # Keys from here on wait for their element check; a boundary waits with them.
@@ -252,6 +269,22 @@ class TypedTextGuard:
                 if kept == self._hold_chars:
                     return index
         return 0
+
+    def _secret_tail_from(self) -> int:
+        """Index of the first held event of a trailing run that could begin a secret: digits
+        with separators (card, phone, account numbers) or the last space-free word."""
+        typed = [(i, c) for i, h in enumerate(self._held) if (c := _typed_char(h.event)) is not None]
+        word = 0
+        while word < len(typed) and not typed[len(typed) - 1 - word][1].isspace():
+            word += 1
+        number, digits = 0, False
+        while number < len(typed) and typed[len(typed) - 1 - number][1] in _NUMBER_CHARS:
+            digits = digits or typed[len(typed) - 1 - number][1].isdigit()
+            number += 1
+        tail = max(word, number if digits else 0)
+        if tail == 0:
+            return len(self._held)
+        return typed[len(typed) - tail][0]
 
     def _findings(self) -> dict[int, str]:
         """Map id(event) → entity for every key event that is part of a finding."""
