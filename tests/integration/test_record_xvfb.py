@@ -37,7 +37,8 @@ class Script:
         xdotool(self.display, "windowactivate", "--sync", wid)
         # A newly focused window is grabbed once it settles; actions before that would
         # have no pre-action frame showing it (grabs of the previous window are never used).
-        wait_until(lambda: self.session.frames.stats.by_trigger.get("focus", 0) > before)
+        # (Generous: under CPU load the frame's OCR redaction can take seconds.)
+        wait_until(lambda: self.session.frames.stats.by_trigger.get("focus", 0) > before, timeout=30)
         self.app = app
 
     def _expect(self, *item: Any) -> None:
