@@ -142,10 +142,10 @@ async def upload_all(url: str, work: list[tuple[DeviceIdentity, list[bytes]]]) -
                         transport_errors[type(exc).__name__] += 1
                         await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
                         continue
-                    if reply.status_code == 429:  # as the agent does: Retry-After plus jitter
-                        counts["throttled"] += 1
+                    if reply.status_code == 429:  # as the agent does: Retry-After plus a
+                        counts["throttled"] += 1  # full jitter that doubles with each refusal
                         retry_after = float(reply.headers.get("Retry-After", "1"))
-                        await asyncio.sleep(retry_after + random.uniform(0, 0.5))
+                        await asyncio.sleep(retry_after + random.uniform(0, min(300.0, 0.5 * 2**attempt)))
                         continue
                     latencies.append(time.perf_counter() - start)
                     if reply.status_code in (200, 201):

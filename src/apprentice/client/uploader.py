@@ -2,8 +2,9 @@
 
 Every request is signed with the device key (``crypto/signing.py``); each attempt gets a
 fresh timestamp and nonce, so a retry is never mistaken for a replay. Transient failures —
-network errors, 5xx, 429 — are retried with exponential backoff and full jitter (a 429's
-``Retry-After`` is honoured); a 4xx is final and raised as UploadRejected with the
+network errors, 5xx, 429 — are retried with exponential backoff and full jitter (a 429
+waits its ``Retry-After`` plus that backoff, so devices refused together do not all resend
+their bodies together, only to be refused again); a 4xx is final and raised as UploadRejected with the
 collector's message. The transport, clock, sleep and randomness are injectable, so tests
 use ``httpx.MockTransport``/``ASGITransport`` and never sleep.
 """
@@ -121,7 +122,7 @@ class Uploader:
                 if response.status_code not in _RETRY_STATUSES:
                     raise UploadRejected(response.status_code, _message(response))
                 delay = _retry_after(response)
-                delay = self._backoff(attempt) if delay is None else delay + self._rng() * self._base
+                delay = self._backoff(attempt) if delay is None else delay + self._backoff(attempt)
             if attempt + 1 < self._max_attempts:
                 self.retries += 1
                 self._sleep(delay)

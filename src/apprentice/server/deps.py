@@ -63,6 +63,9 @@ class AppState:
     # AuditLog on the collector's database: ``AuditLog.record_in``), or None.
     audit_record_in: Callable[..., Callable[[Any], None] | None] | None = None
     inflight: int = 0
+    # Recent seconds an upload spends in this process (moving average): a busy 429's
+    # Retry-After, so refused devices come back when the uploads ahead of them are done.
+    upload_seconds: float = 0.0
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -119,15 +122,45 @@ async def authenticate(request: Request, body: bytes) -> DeviceRow:
     )
 
 
-def signature_headers(
-    x_apprentice_device: str | None = Header(None, description="Device id from enrolment."),
-    x_apprentice_timestamp: str | None = Header(None, description="Unix time in seconds."),
-    x_apprentice_nonce: str | None = Header(None, description="32 random hex digits, never reused."),
-    x_apprentice_signature: str | None = Header(
-        None, description="base64url Ed25519 signature of the canonical request (docs/collector.md)."
-    ),
-) -> None:
-    """Documents the signed-request headers in the OpenAPI document; checked in authorize()."""
+def _header_doc(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": False, "description": description,
+            "schema": {"type": "string"}}
+
+
+# The signed-request headers, documented in the OpenAPI document of the device routes
+# (``openapi_extra=signed_openapi(...)``) rather than by a dependency: FastAPI would resolve
+# a dependency on every request only to throw the values away (authorize() checks them).
+SIGNATURE_PARAMETERS: list[dict[str, Any]] = [
+    _header_doc("x-apprentice-device", "Device id from enrolment."),
+    _header_doc("x-apprentice-timestamp", "Unix time in seconds."),
+    _header_doc("x-apprentice-nonce", "32 random hex digits, never reused."),
+    _header_doc("x-apprentice-signature",
+                "base64url Ed25519 signature of the canonical request (docs/collector.md)."),
+]
+_PURPOSE_DESCRIPTION = (f"Why this request is made: one of {', '.join(PURPOSES)}. "
+                        "Devices may omit it (collection).")
+
+
+def signed_openapi(extra: dict[str, Any] | None = None, *, lean: bool = False) -> dict[str, Any]:
+    """``openapi_extra`` for a route that takes signed device requests: the signature headers
+    (plus ``extra``). ``lean``: the route's authorize() takes no FastAPI parameters
+    (``defer_device_body``), so the purpose header and the bearer scheme are documented here too."""
+    parameters = list(SIGNATURE_PARAMETERS)
+    doc: dict[str, Any] = dict(extra or {})
+    if lean:
+        parameters.insert(0, _header_doc("x-apprentice-purpose", _PURPOSE_DESCRIPTION))
+        doc["security"] = [{"HTTPBearer": []}]
+    doc["parameters"] = parameters
+    return doc
+
+
+def _bearer_credentials(request: Request) -> HTTPAuthorizationCredentials | None:
+    """What ``HTTPBearer(auto_error=False)`` yields, without a FastAPI dependency."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
 
 
 _bearer = HTTPBearer(auto_error=False, description="An account's API token (apa_…); docs/authorization.md.")
@@ -205,17 +238,11 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
     carry the session's CSRF token (form field or header), else 403.
     """
 
-    async def dependency(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-        x_apprentice_purpose: Annotated[str | None, Header(
-            description=f"Why this request is made: one of {', '.join(PURPOSES)}. "
-                        "Devices may omit it (collection).")] = None,
-    ) -> Access:
+    async def resolve(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                      header_purpose: str | None) -> Access:
         st = state(request)
         if page_purpose is not None:
             return await _page_access(request, action, resource_type, owner, id_param, page_purpose, lookup)
-        header_purpose = x_apprentice_purpose
         signed = any(h in request.headers for h in (DEVICE_HEADER, NONCE_HEADER, SIGNATURE_HEADER))
         if credentials is not None or request.headers.get("authorization"):
             if signed:
@@ -259,8 +286,21 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
         access = Access(ANONYMOUS, _purpose(header_purpose, implied_purpose), None)
         return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
-    dependency.__apprentice_authorize__ = (action, resource_type)  # type: ignore[attr-defined]
-    return Depends(dependency)
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        x_apprentice_purpose: Annotated[str | None, Header(description=_PURPOSE_DESCRIPTION)] = None,
+    ) -> Access:
+        return await resolve(request, credentials, x_apprentice_purpose)
+
+    async def lean_dependency(request: Request) -> Access:
+        # The upload route's: no parameters for FastAPI to solve on every request (its share
+        # of the event loop under load); the route documents them (signed_openapi(lean=True)).
+        return await resolve(request, _bearer_credentials(request), request.headers.get(PURPOSE_HEADER))
+
+    chosen = lean_dependency if defer_device_body else dependency
+    chosen.__apprentice_authorize__ = (action, resource_type)  # type: ignore[attr-defined]
+    return Depends(chosen)
 
 
 def _upload_access(st: AppState, headers: Mapping[str, str], method: str, path: str, body: bytes,

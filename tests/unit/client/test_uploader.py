@@ -53,6 +53,15 @@ def test_429_retry_after_is_honoured() -> None:
     assert sleeps == [7 + 0.5]  # Retry-After plus up to one base delay of jitter
 
 
+def test_repeated_429s_back_off_beyond_retry_after() -> None:
+    """Devices refused together must spread out: each further 429 doubles the jitter added to
+    Retry-After (a refused upload has already cost its whole body)."""
+    busy = httpx.Response(429, headers={"Retry-After": "1"})
+    up, sleeps, _ = _uploader([busy, busy, busy, httpx.Response(200)])
+    assert up.put_chunk("ab" * 32, b"x") is False
+    assert sleeps == [1 + 0.5, 1 + 1.0, 1 + 2.0]  # rng=1.0: the top of each interval
+
+
 def test_4xx_is_final_and_carries_the_collectors_message() -> None:
     body = {"error": {"code": "wrong_owner", "message": "chunk claims another contributor or device"}}
     up, sleeps, _ = _uploader([httpx.Response(403, json=body)])

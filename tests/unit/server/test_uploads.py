@@ -202,6 +202,17 @@ def test_busy_collector_answers_429_with_retry_after(collector: Collector, devic
     assert _nothing_stored(collector)
 
 
+def test_busy_retry_after_follows_upload_time(collector: Collector, device: DeviceIdentity) -> None:
+    """Refused devices are asked to wait about as long as the uploads ahead of them take
+    (a refused upload has already cost its body), never less than retry_after_s."""
+    st = collector.app.state.apprentice
+    st.inflight, st.upload_seconds = collector.settings.max_inflight_uploads, 3.2
+    reply = _put(collector, device, _sealed(device))
+    assert reply.status_code == 429 and reply.headers["Retry-After"] == "4"
+    st.inflight, st.upload_seconds = 0, 0.0
+    assert _nothing_stored(collector)
+
+
 # -- the audit entry of an upload, with the collector's SQL audit log -------------------------
 
 @pytest.fixture

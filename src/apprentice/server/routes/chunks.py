@@ -9,26 +9,30 @@ too; if the upload fails before it, the entry is recorded on its own before the 
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from apprentice.server.api import exempt
-from apprentice.server.deps import Access, authorize, read_body, signature_headers, state
+from apprentice.server.deps import Access, authorize, read_body, signed_openapi, state
 from apprentice.server.problems import ApiError
 from apprentice.server.routes.models import ChunkReceipt, ErrorBody
 
-router = APIRouter(prefix="/api/v1/chunks", tags=["chunks"], dependencies=[Depends(signature_headers)])
+router = APIRouter(prefix="/api/v1/chunks", tags=["chunks"])
 
 ChunkId = Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 (hex) of the sealed chunk bytes")
-_SEALED_BODY = {
+_SEALED_BODY = signed_openapi({
     "requestBody": {
         "required": True,
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
-}
+}, lean=True)
+_MAX_RETRY_AFTER_S = 60
+_SMOOTHING = 0.05  # weight of the latest upload in the moving average of upload_seconds
 _ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 409, 413, 422, 429)}
 
 
@@ -43,8 +47,11 @@ async def put_chunk(
     st = state(request)
     if st.inflight >= st.settings.max_inflight_uploads:
         st.metrics.rejected_busy.inc()
-        retry = str(st.settings.retry_after_s)
-        raise ApiError(429, "busy", "the collector is busy; retry later", {"Retry-After": retry})
+        # A refused device has already sent its body (httpx has no Expect: 100-continue), so
+        # ask it to come back once the uploads in progress are likely done, not sooner.
+        wait = max(st.settings.retry_after_s, min(_MAX_RETRY_AFTER_S, math.ceil(st.upload_seconds)))
+        raise ApiError(429, "busy", "the collector is busy; retry later", {"Retry-After": str(wait)})
+    started = time.perf_counter()
     st.inflight += 1
     st.metrics.inflight.inc()
     try:
@@ -67,6 +74,7 @@ async def put_chunk(
     finally:
         st.inflight -= 1
         st.metrics.inflight.dec()
+        st.upload_seconds += (time.perf_counter() - started - st.upload_seconds) * _SMOOTHING
     st.metrics.chunks.labels(outcome="stored" if created else "duplicate").inc()
     if created:
         st.metrics.chunk_bytes.inc(len(body))
@@ -75,7 +83,7 @@ async def put_chunk(
 
 
 
-@router.get("/{chunk_id}", response_model=ChunkReceipt,
+@router.get("/{chunk_id}", response_model=ChunkReceipt, openapi_extra=signed_openapi(),
             responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
 async def get_chunk(
     access: Annotated[Access, authorize("read_status", "RawChunk", owner="self", id_param="chunk_id")],

@@ -5,17 +5,17 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from apprentice.server.deps import Access, authorize, signature_headers, state
+from apprentice.server.deps import Access, authorize, signed_openapi, state
 from apprentice.server.problems import ApiError
 from apprentice.server.routes.models import DeviceKeyResponse, ErrorBody, TombstoneResponse
 
-router = APIRouter(prefix="/api/v1/device", tags=["devices"], dependencies=[Depends(signature_headers)])
+router = APIRouter(prefix="/api/v1/device", tags=["devices"])
 
 
-@router.get("/key", response_model=DeviceKeyResponse,
+@router.get("/key", response_model=DeviceKeyResponse, openapi_extra=signed_openapi(),
             responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 410: {"model": ErrorBody}})
 async def device_key(
     access: Annotated[Access, authorize("read_public_key", "ContributorRecord", owner="self")],
@@ -30,7 +30,7 @@ async def device_key(
     )
 
 
-@router.post("/forget-me", response_model=TombstoneResponse,
+@router.post("/forget-me", response_model=TombstoneResponse, openapi_extra=signed_openapi(),
              responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
 async def forget_me(
     access: Annotated[Access, authorize("forget", "ContributorRecord", owner="self")],

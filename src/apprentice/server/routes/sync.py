@@ -7,24 +7,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from apprentice.server.deps import Access, authorize, signature_headers, state
+from apprentice.server.deps import Access, authorize, signed_openapi, state
 from apprentice.server.governance import DeviceReport
 from apprentice.server.problems import ApiError
 from apprentice.server.routes.governance import governance
 from apprentice.server.routes.governance_models import SyncRequest, SyncResponse
 from apprentice.server.routes.models import ErrorBody
 
-router = APIRouter(prefix="/api/v1/device", tags=["devices"], dependencies=[Depends(signature_headers)])
+router = APIRouter(prefix="/api/v1/device", tags=["devices"])
 
 
 @router.post("/sync", response_model=SyncResponse,
              responses={code: {"model": ErrorBody} for code in (401, 403, 422)},
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                 "schema": SyncRequest.model_json_schema()}}}})
+             openapi_extra=signed_openapi({"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": SyncRequest.model_json_schema()}}}}))
 async def sync(
     access: Annotated[Access, authorize("sync", "Device", owner="self")], request: Request,
 ) -> SyncResponse:
