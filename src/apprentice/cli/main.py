@@ -2,35 +2,74 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from apprentice import __version__
-from apprentice.cli import (
-    agent_cmd,
-    audit_cmd,
-    browser_cmd,
-    consent_cmd,
-    control_cmd,
-    dataset_cmd,
-    doctor_cmd,
-    enroll_cmd,
-    forget_cmd,
-    inspect_cmd,
-    keys_cmd,
-    pipeline_cmd,
-    record_cmd,
-    replay_cmd,
-    server_cmd,
-    task_cmd,
-    tray_cmd,
-    up_cmd,
-)
 from apprentice.errors import ApprenticeError
 
+# name -> (module under apprentice.cli, attribute, is a sub-app, context settings). A command's
+# module is imported only when that command runs or help lists it: `apprentice record` must not
+# pay for the server, pipeline or report commands' imports (rich tables, markdown, ...) for hours.
+_COMMANDS: dict[str, tuple[str, str, bool, dict[str, Any] | None]] = {
+    "record": ("record_cmd", "record", False, None),
+    "inspect": ("inspect_cmd", "inspect", False, None),
+    "up": ("up_cmd", "up", False, None),
+    "consent": ("consent_cmd", "app", True, None),
+    "dataset": ("dataset_cmd", "app", True, None),
+    "pause": ("control_cmd", "pause", False, None),
+    "resume": ("control_cmd", "resume", False, None),
+    "status": ("control_cmd", "status", False, None),
+    "tray": ("tray_cmd", "tray", False, None),
+    "replay": ("replay_cmd", "replay", False, None),
+    "task": ("task_cmd", "app", True, None),
+    "server": ("server_cmd", "app", True, None),
+    "doctor": ("doctor_cmd", "doctor", False, None),
+    "enroll": ("enroll_cmd", "enroll", False, None),
+    "agent": ("agent_cmd", "agent", False, None),
+    "forget-me": ("forget_cmd", "forget_me", False, None),
+    "keys": ("keys_cmd", "app", True, None),
+    "pipeline": ("pipeline_cmd", "app", True, None),
+    "browser": ("browser_cmd", "app", True, None),
+    "browser-host": ("browser_cmd", "host", False,
+                     {"allow_extra_args": True, "ignore_unknown_options": True}),
+    "audit": ("audit_cmd", "app", True, None),
+}
+
+
+class _LazyGroup(TyperGroup):
+    """The top-level group: builds a sub-command from its module on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        # Typer lists commands before sub-apps; keep that order.
+        lazy = sorted(_COMMANDS, key=lambda n: _COMMANDS[n][2])
+        return [*lazy, *(n for n in super().list_commands(ctx) if n not in _COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            self.add_command(_load(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+def _load(name: str) -> Any:
+    module_name, attr, is_app, settings = _COMMANDS[name]
+    target = getattr(importlib.import_module(f"apprentice.cli.{module_name}"), attr)
+    if is_app:
+        group = typer.main.get_group(target)
+        group.name = name
+        return group
+    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    single.command(name, context_settings=settings)(target)
+    return typer.main.get_command(single)
+
+
 app = typer.Typer(
+    cls=_LazyGroup,
     name="apprentice",
     help=(
         "Record how work gets done on a computer — with consent, inside allowlisted work "
@@ -60,30 +99,6 @@ def main(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-
-
-app.command("record")(record_cmd.record)
-app.command("inspect")(inspect_cmd.inspect)
-app.command("up")(up_cmd.up)
-app.add_typer(consent_cmd.app, name="consent")
-app.add_typer(dataset_cmd.app, name="dataset")
-app.command("pause")(control_cmd.pause)
-app.command("resume")(control_cmd.resume)
-app.command("status")(control_cmd.status)
-app.command("tray")(tray_cmd.tray)
-app.command("replay")(replay_cmd.replay)
-app.add_typer(task_cmd.app, name="task")
-app.add_typer(server_cmd.app, name="server")
-app.command("doctor")(doctor_cmd.doctor)
-app.command("enroll")(enroll_cmd.enroll)
-app.command("agent")(agent_cmd.agent)
-app.command("forget-me")(forget_cmd.forget_me)
-app.add_typer(keys_cmd.app, name="keys")
-app.add_typer(pipeline_cmd.app, name="pipeline")
-app.add_typer(browser_cmd.app, name="browser")
-app.command("browser-host", context_settings={"allow_extra_args": True,
-                                              "ignore_unknown_options": True})(browser_cmd.host)
-app.add_typer(audit_cmd.app, name="audit")
 
 
 def run() -> None:
