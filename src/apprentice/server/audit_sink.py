@@ -16,22 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from apprentice.audit.entry import AuditRecord
+
 
 class AuditSink(Protocol):
     def record(self, *, actor: str, role: str, action: str, resource: str, subject: str | None,
                purpose: str, decision: str, at: datetime) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    actor: str
-    role: str
-    action: str
-    resource: str
-    subject: str | None
-    purpose: str
-    decision: str
-    at: datetime
 
 
 @dataclass
@@ -67,6 +57,9 @@ class MemoryAuditSink:
 
     def record(self, *, actor: str, role: str, action: str, resource: str, subject: str | None,
                purpose: str, decision: str, at: datetime) -> None:
-        entry = AuditRecord(actor, role, action, resource, subject, purpose, decision, at)
+        # The log's own record type: the memory sink enforces the same field limits (no room
+        # for content) as the tamper-evident log.
+        entry = AuditRecord(at=at, actor=actor, role=role, action=action, resource=resource,
+                            subject=subject, purpose=purpose, decision=decision)
         with self._lock:
             self._records.append(entry)
