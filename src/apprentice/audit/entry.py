@@ -32,6 +32,21 @@ LIMITS = {"actor": 160, "role": 32, "action": 64, "resource": 200, "subject": 12
 _PRINTABLE = re.compile(r"[\x20-\x7e]+")
 
 
+#: What stands in an entry for an identifier that cannot be logged as it was given (a hostile
+#: or malformed path parameter): the entry is still written, without the odd value.
+UNLOGGABLE = "<invalid>"
+
+
+def loggable(name: str, value: str | None) -> str | None:
+    """``value`` if it fits field ``name`` (printable ASCII within the limit), else UNLOGGABLE.
+
+    Callers that build entries from request input use this so a malformed id never stops
+    a decision from being recorded."""
+    if value is None or (_PRINTABLE.fullmatch(value) and len(value) <= LIMITS[name]):
+        return value
+    return UNLOGGABLE
+
+
 @dataclass(frozen=True, slots=True)
 class AuditRecord:
     """An entry before the log gives it an index (what :meth:`AuditLog.record` receives)."""

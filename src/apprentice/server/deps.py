@@ -22,6 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from apprentice.audit.entry import UNLOGGABLE, loggable
 from apprentice.authz import PURPOSES, ROLES, AccessGrant, Authorizer, Decision, Principal, Resource
 from apprentice.server.accounts import TOKEN_PREFIX, token_sha256
 from apprentice.server.api import CollectorApi
@@ -417,5 +418,11 @@ async def record(st: AppState, principal: Principal, action: str, resource: Reso
 
 def _fields(st: AppState, principal: Principal, action: str, resource: Resource, subject: str | None,
             purpose: str, decision: str) -> dict[str, Any]:
-    return {"actor": principal.actor, "role": principal.type, "action": action, "resource": str(resource),
-            "subject": subject, "purpose": purpose, "decision": decision, "at": st.clock()}
+    # Resource ids and subjects can come from the URL before validation: a malformed one is
+    # recorded as UNLOGGABLE rather than making the audit log refuse the entry.
+    resource_name = str(resource)
+    if loggable("resource", resource_name) != resource_name:
+        resource_name = f"{resource.type}:{UNLOGGABLE}"
+    return {"actor": principal.actor, "role": principal.type, "action": action, "resource": resource_name,
+            "subject": loggable("subject", subject), "purpose": purpose, "decision": decision,
+            "at": st.clock()}

@@ -277,3 +277,14 @@ def test_an_unsigned_upload_leaves_a_deny_entry(audited: Collector, tmp_path: Pa
                              headers=_headers(identity, "PUT", "/elsewhere", body, audited.clock.timestamp()))
     assert reply.status_code == 401
     assert [(e.actor, e.decision) for e in _entries(audited)[before:]] == [("anonymous", "deny")]
+
+
+def test_a_malformed_path_id_is_refused_and_still_audited(audited: Collector) -> None:
+    """Authorisation runs before validation: an id the log cannot hold (non-ASCII) or one far
+    too long must still leave its entry, replaced or cut, and never a 500."""
+    for odd in ("%C2%84", "x" * 300):
+        reply = audited.http.post(f"/api/v1/admin/contributors/{odd}/forget", headers=ADMIN)
+        assert 400 <= reply.status_code < 500, reply.text
+    odd_entries = [e for e in _entries(audited) if e.action == "forget"]
+    assert odd_entries[0].resource == "ContributorRecord:<invalid>"
+    assert odd_entries[1].resource == "ContributorRecord:" + "x" * 128  # cut to the id limit
