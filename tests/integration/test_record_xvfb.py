@@ -38,7 +38,11 @@ class Script:
         # A newly focused window is grabbed once it settles; actions before that would
         # have no pre-action frame showing it (grabs of the previous window are never used).
         # (Generous: under CPU load the frame's OCR redaction can take seconds.)
-        wait_until(lambda: self.session.frames.stats.by_trigger.get("focus", 0) > before, timeout=30)
+        try:
+            wait_until(lambda: self.session.frames.stats.by_trigger.get("focus", 0) > before, timeout=30)
+        except TimeoutError:
+            raise AssertionError(f"no focus frame; frame stats {self.session.frames.stats}, "
+                                 f"gate {self.session.gate.decision}") from None
         self.app = app
 
     def _expect(self, *item: Any) -> None:
