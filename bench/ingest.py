@@ -1,34 +1,50 @@
 """Benchmark of collector ingest: N simulated devices uploading sealed chunks on loopback.
 
 Starts the real collector (``python -m apprentice server``, filesystem blobs + SQLite) as
-its own process, enrols N devices, seals every chunk beforehand (sealing is the device's
-cost, not the collector's), then lets all devices upload at once — each device sends its
-chunks one after another, as the agent does — and prints:
+its own process, enrols N devices, prepares every chunk beforehand (sealing and hashing are
+the device's cost, not the collector's), then lets all devices upload at once — each device
+sends its chunks one after another, as the agent does — and prints:
 
 * chunks/s and MB/s accepted, p50/p99 request latency, 429s absorbed, errors, lost chunks;
 * the raw sequential write speed of the same disk (same folder, fsync at the end), measured
   in the same run, and the ratio of the two.
 
-Usage:  .venv/bin/python bench/ingest.py [--devices 100 1000] [--chunks 4] [--chunk-kb 256]
-                                        [--workers 1 2]
+Chunk sizes: by default the sizes an agent really uploads (:func:`workday_chunk_sizes`): a
+chunk is a closed spool segment, and segments close when full (``SpoolWriter``'s limits) or
+when the recorder stops, so they follow from the recorder's measured output rates and how
+long it runs. ``--chunk-kb N`` uploads fixed-size chunks instead (a small-chunk stress case).
+
+Chunk bodies are shaped like sealed chunks — the plaintext header a device writes (contributor,
+device, key id, origin), then incompressible bytes standing for the HPKE ciphertext — cut
+from one shared random buffer, so that 1,000 devices' worth of 30 MB chunks need no 30 GB of
+memory or hours of sealing. The collector cannot tell (it holds no key, and checks the
+header, the hash and the signature exactly as for a real chunk).
+
+Usage:  .venv/bin/python bench/ingest.py [--devices 100 1000] [--chunks 4] [--chunk-kb N]
+                                        [--session-hours 4] [--workers 1 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import collections
+import concurrent.futures
 import contextlib
 import hashlib
+import inspect
 import json
 import os
 import random
 import ssl
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,12 +52,56 @@ import httpx
 import psutil
 
 from apprentice.client.identity import DeviceIdentity, b64, unb64
-from apprentice.client.uploader import DeviceSigner
-from apprentice.crypto import ChunkHeader, chunk_id, seal_chunk, signing_public_key
+from apprentice.crypto import ChunkHeader, request_message, sign, signing_public_key
+from apprentice.crypto.sealed import MAGIC
+from apprentice.crypto.signing import new_nonce
 from apprentice.keys import create_master_key
 from apprentice.server.storage.metadata import AccountRow, open_metadata
+from apprentice.spool.writer import SpoolWriter
 
 ADMIN = "apa_bench-privacy-officer"
+# What the recorder writes to its spool per minute of typical use (docs/benchmarks.md,
+# "Recorder", typical workload: frames 643 kB/min, input events 39 kB/min).
+FRAME_BYTES_PER_MIN = 643_000
+EVENT_BYTES_PER_MIN = 39_000
+_SEND_PIECE = 1024 * 1024
+_RAW_PROBE_MAX = 8 * 1024**3
+
+
+def workday_chunk_sizes(session_hours: float) -> list[int]:
+    """The chunks one recorder session of ``session_hours`` leaves for upload: full segments
+    (the spool writer's own size limits) and the two partly filled ones it closes at the end."""
+    defaults = inspect.signature(SpoolWriter.__init__).parameters
+    limits = {"events": defaults["segment_bytes"].default, "frames": defaults["frame_segment_bytes"].default}
+    minutes = session_hours * 60
+    sizes = []
+    for stream, per_min in (("frames", FRAME_BYTES_PER_MIN), ("events", EVENT_BYTES_PER_MIN)):
+        total = int(per_min * minutes)
+        full, rest = divmod(total, limits[stream])
+        sizes += [limits[stream]] * full + ([rest] if rest else [])
+    return sizes
+
+
+class ChunkBodies:
+    """Sealed-chunk-shaped bodies cut from one shared random buffer (see the module docstring)."""
+
+    def __init__(self, largest: int) -> None:
+        self._random = os.urandom(largest + 4096)
+
+    def body(self, header: ChunkHeader, size: int, index: int) -> list[bytes | memoryview]:
+        encoded = header.encode()
+        prefix = MAGIC + struct.pack(">H", len(encoded)) + encoded
+        offset = (index * 4099) % 4096  # neighbours differ beyond their headers too
+        rest = max(size - len(prefix), 64)  # at least the HPKE encapsulation and tag
+        view = memoryview(self._random)[offset: offset + rest]
+        return [prefix] + [view[i: i + _SEND_PIECE] for i in range(0, rest, _SEND_PIECE)]
+
+
+def digest_of(parts: list[bytes | memoryview]) -> tuple[str, int]:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+    return h.hexdigest(), sum(len(p) for p in parts)
 
 
 def raw_disk_mb_s(folder: Path, total: int) -> float:
@@ -117,7 +177,20 @@ async def enrol_devices(url: str, n: int) -> list[DeviceIdentity]:
         return list(await asyncio.gather(*(one(i) for i in range(n))))
 
 
-async def upload_all(url: str, work: list[tuple[DeviceIdentity, list[bytes]]]) -> dict[str, object]:
+Prepared = tuple[str, int, list[bytes | memoryview]]  # chunk id, size, body parts
+
+
+def signed_headers(identity: DeviceIdentity, path: str, digest: str, size: int) -> dict[str, str]:
+    """The headers the agent's DeviceSigner sets, from the body's hash (computed beforehand)."""
+    timestamp, nonce = int(time.time()), new_nonce()
+    message = request_message("PUT", path, identity.device_id, timestamp, nonce, b"", body_sha256=digest)
+    signature = base64.urlsafe_b64encode(sign(identity.signing_seed, message)).decode().rstrip("=")
+    return {"X-Apprentice-Device": identity.device_id, "X-Apprentice-Timestamp": str(timestamp),
+            "X-Apprentice-Nonce": nonce, "X-Apprentice-Signature": signature,
+            "Content-Type": "application/octet-stream", "Content-Length": str(size)}
+
+
+async def upload_all(url: str, work: Work) -> dict[str, object]:
     latencies: list[float] = []
     counts = {"stored": 0, "throttled": 0, "errors": 0, "transport_retries": 0}
     transport_errors: collections.Counter[str] = collections.Counter()  # and final HTTP errors
@@ -126,17 +199,20 @@ async def upload_all(url: str, work: list[tuple[DeviceIdentity, list[bytes]]]) -
     # then the benchmark measures httpx instead of the collector.)
     tls = ssl.create_default_context()
 
-    async def device(identity: DeviceIdentity, chunks: list[bytes]) -> None:
-        signer = DeviceSigner(identity)
+    async def device(identity: DeviceIdentity, chunks: list[Prepared]) -> None:
         transport = httpx.AsyncHTTPTransport(verify=tls, limits=httpx.Limits(max_connections=1))
-        async with httpx.AsyncClient(base_url=url, timeout=120, transport=transport) as client:
-            for sealed in chunks:
+        async with httpx.AsyncClient(base_url=url, timeout=600, transport=transport) as client:
+            for cid, size, parts in chunks:
                 for attempt in range(50):
                     start = time.perf_counter()
+                    path = f"/api/v1/chunks/{cid}"
+
+                    async def pieces(parts: list[bytes | memoryview] = parts) -> AsyncIterator[bytes]:
+                        for part in parts:
+                            yield bytes(part)
                     try:
-                        reply = await client.put(f"/api/v1/chunks/{chunk_id(sealed)}", content=sealed,
-                                                 auth=signer,
-                                                 headers={"Content-Type": "application/octet-stream"})
+                        reply = await client.put(path, content=pieces(),
+                                                 headers=signed_headers(identity, path, cid, size))
                     except httpx.TransportError as exc:  # retried, as the agent does
                         counts["transport_retries"] += 1
                         transport_errors[type(exc).__name__] += 1
@@ -164,21 +240,35 @@ async def upload_all(url: str, work: list[tuple[DeviceIdentity, list[bytes]]]) -
     return {"elapsed": elapsed, "latencies": latencies, "transport_errors": dict(transport_errors), **counts}
 
 
-def run(devices: int, chunks: int, chunk_kb: int, port: int, workers: int) -> dict[str, object]:
+Work = list[tuple[DeviceIdentity, list[Prepared]]]
+
+
+def prepare(identities: list[DeviceIdentity], chunks: int, sizes: list[int]) -> Work:
+    """Every device's chunks, hashed beforehand (on both cores: hashlib releases the GIL)."""
+    bodies = ChunkBodies(max(sizes))
+    plan = []
+    for d, ident in enumerate(identities):
+        for n in range(chunks):
+            size = sizes[(d + n) % len(sizes)]  # device d starts at a different place in the mix
+            header = ChunkHeader(ident.contributor_id, ident.device_id, ident.key_id, f"b:{n}")
+            plan.append((d, bodies.body(header, size, d * chunks + n)))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        digests = list(pool.map(lambda item: digest_of(item[1]), plan))
+    work: Work = [(ident, []) for ident in identities]
+    for (d, parts), (cid, size) in zip(plan, digests, strict=True):
+        work[d][1].append((cid, size, parts))
+    return work
+
+
+def run(devices: int, chunks: int, sizes: list[int], port: int, workers: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="apprentice-ingest-", dir=os.environ.get("BENCH_DIR")) as tmp:
         root = Path(tmp)
         proc = start_collector(root, port, inflight=256, workers=workers)
         try:
             url = f"http://127.0.0.1:{port}"
             identities = asyncio.run(enrol_devices(url, devices))
-            payload = os.urandom(chunk_kb * 1024)  # incompressible, like sealed screenshots
-            work = []
-            for ident in identities:
-                headers = [ChunkHeader(ident.contributor_id, ident.device_id, ident.key_id, f"b:{n}")
-                           for n in range(chunks)]
-                sealed = [seal_chunk(payload, ident.contributor_public_key, h) for h in headers]
-                work.append((ident, sealed))
-            total_bytes = sum(len(s) for _, c in work for s in c)
+            work = prepare(identities, chunks, sizes)
+            total_bytes = sum(size for _, c in work for _, size, _ in c)
             cpu_before, own_before = cpu_seconds(proc.pid), time.process_time()
             result = asyncio.run(upload_all(url, work))
             server_cpu = cpu_seconds(proc.pid) - cpu_before
@@ -186,7 +276,7 @@ def run(devices: int, chunks: int, chunk_kb: int, port: int, workers: int) -> di
             metadata = open_metadata(f"sqlite:///{root}/data/collector.db", migrate=False)
             stored_rows = metadata.count_chunks()
             metadata.close()
-            raw = raw_disk_mb_s(root, max(total_bytes, 256 * 1024 * 1024))
+            raw = raw_disk_mb_s(root, min(max(total_bytes, 256 * 1024 * 1024), _RAW_PROBE_MAX))
         finally:
             proc.terminate()
             proc.wait(30)
@@ -194,7 +284,9 @@ def run(devices: int, chunks: int, chunk_kb: int, port: int, workers: int) -> di
     elapsed = float(result["elapsed"])  # type: ignore[arg-type]
     mb_s = total_bytes / elapsed / 1e6
     return {
-        "devices": devices, "workers": workers, "chunks": devices * chunks, "chunk_kb": chunk_kb,
+        "devices": devices, "workers": workers, "chunks": devices * chunks,
+        "chunk_mb_mean": round(total_bytes / (devices * chunks) / 1e6, 2),
+        "gb_total": round(total_bytes / 1e9, 2),
         "seconds": round(elapsed, 2), "chunks_per_s": round(devices * chunks / elapsed, 1),
         "mb_per_s": round(mb_s, 1),
         "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,  # type: ignore[arg-type]
@@ -214,13 +306,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--chunks", type=int, default=4, help="chunks per device")
-    parser.add_argument("--chunk-kb", type=int, default=256, help="plaintext KiB per chunk")
+    parser.add_argument("--chunk-kb", type=int, default=None,
+                        help="fixed chunk size in KiB (default: the sizes an agent uploads, "
+                             "see --session-hours)")
+    parser.add_argument("--session-hours", type=float, default=4.0,
+                        help="how long the recorder runs before it stops and closes its segments")
     parser.add_argument("--port", type=int, default=18750)
     parser.add_argument("--workers", type=int, nargs="+", default=[1], help="collector processes to try")
     args = parser.parse_args()
+    sizes = [args.chunk_kb * 1024] if args.chunk_kb else workday_chunk_sizes(args.session_hours)
+    print(json.dumps({"chunk_sizes_mb": [round(s / 1e6, 2) for s in sizes]}), flush=True)
     for workers in args.workers:
         for n in args.devices:
-            print(json.dumps(run(n, args.chunks, args.chunk_kb, args.port, workers)), flush=True)
+            print(json.dumps(run(n, args.chunks, sizes, args.port, workers)), flush=True)
 
 
 if __name__ == "__main__":

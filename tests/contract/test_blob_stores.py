@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,3 +112,50 @@ def test_the_s3_server_verifies_signatures(s3_server: S3Server) -> None:
     bucket = s3_server.create_bucket()
     with pytest.raises(ClientError):
         s3_server.client(secret="wrong-secret").list_objects_v2(Bucket=bucket)
+
+
+def test_a_streamed_blob_is_invisible_until_committed(store: BlobStore) -> None:
+    writer = store.writer("chunks/ab/streamed")
+    writer.write(b"first part, ")
+    writer.write(b"second part")
+    assert list(store.keys()) == []
+    with pytest.raises(BlobNotFound):
+        store.get("chunks/ab/streamed", grant=raw_grant("chunks/ab/streamed"))
+    writer.commit()
+    grant = raw_grant("chunks/ab/streamed")
+    assert store.get("chunks/ab/streamed", grant=grant) == b"first part, second part"
+    writer.abort()  # after a commit: nothing happens
+    assert list(store.keys()) == ["chunks/ab/streamed"]
+
+
+def test_an_aborted_blob_leaves_nothing_and_cannot_be_committed(store: BlobStore) -> None:
+    writer = store.writer("chunks/ab/gone")
+    writer.write(b"x" * 100_000)
+    writer.abort()
+    writer.abort()
+    with pytest.raises(ValueError, match="already"):
+        writer.commit()
+    assert list(store.keys()) == []
+
+
+def test_a_streamed_blob_with_an_unsafe_key_is_refused_at_once(store: BlobStore) -> None:
+    with pytest.raises(ValueError):
+        store.writer("../escape")
+
+
+def test_file_store_stages_in_its_own_folder_and_clears_what_a_crash_left(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    store = open_blob_store(f"file://{root}")
+    writer = store.writer("chunks/ab/abcd")
+    writer.write(b"sealed")
+    staged = list((root / ".staging").iterdir())
+    assert len(staged) == 1 and staged[0].stat().st_mode & 0o777 == 0o600
+    writer.abort()
+    assert list((root / ".staging").iterdir()) == []
+    old, young = root / ".staging" / ".old.part", root / ".staging" / ".young.part"
+    old.write_bytes(b"left by a kill -9")
+    young.write_bytes(b"another process is writing this one")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    open_blob_store(f"file://{root}")  # a restart
+    assert not old.exists() and young.exists()

@@ -47,6 +47,8 @@ TAG_SIZE = 16
 MAX_HEADER = 1024
 _INFO_PREFIX = b"apprentice chunk v1\x00"
 _LEN = struct.Struct(">H")
+# The first bytes of a chunk that always hold its whole header (for a reader that streams it).
+HEAD_BYTES = len(MAGIC) + _LEN.size + MAX_HEADER
 _SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 # Identifiers travel in headers, URLs and logs: a short, plain alphabet only.
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -107,13 +109,14 @@ def seal_chunk(plaintext: bytes, public_key: bytes, header: ChunkHeader) -> byte
     return MAGIC + _LEN.pack(len(encoded)) + encoded + body
 
 
-def read_header(sealed: bytes) -> ChunkHeader:
+def read_header(sealed: bytes, *, size: int | None = None) -> ChunkHeader:
     """Parse the plaintext header of a sealed chunk without opening it.
 
     This is all the collector can see. Raises MalformedChunk for anything that is not a
-    well-formed chunk (wrong magic, bad lengths, unknown fields, truncated body).
+    well-formed chunk (wrong magic, bad lengths, unknown fields, truncated body). ``size``:
+    the whole chunk's length when ``sealed`` is only its first :data:`HEAD_BYTES` (or more).
     """
-    header, _ = _split(sealed)
+    header, _ = _split(sealed, len(sealed) if size is None else size)
     return header
 
 
@@ -133,14 +136,15 @@ def open_chunk(sealed: bytes, private_key: bytes) -> tuple[ChunkHeader, bytes]:
         raise DecryptionError() from None
 
 
-def _split(sealed: bytes) -> tuple[ChunkHeader, bytes]:
+def _split(sealed: bytes, size_of_all: int | None = None) -> tuple[ChunkHeader, bytes]:
+    total = len(sealed) if size_of_all is None else size_of_all
     if len(sealed) < len(MAGIC) + _LEN.size or sealed[: len(MAGIC)] != MAGIC:
         raise MalformedChunk("not a sealed chunk (bad magic)")
     (size,) = _LEN.unpack_from(sealed, len(MAGIC))
     start = len(MAGIC) + _LEN.size
     if size == 0 or size > MAX_HEADER:
         raise MalformedChunk("sealed chunk header has an invalid length")
-    if len(sealed) < start + size + ENC_SIZE + TAG_SIZE:
+    if total < start + size + ENC_SIZE + TAG_SIZE or len(sealed) < start + size:
         raise MalformedChunk("sealed chunk is truncated")
     encoded = sealed[start : start + size]
     try:

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apprentice.crypto import ChunkHeader, read_header
-from apprentice.crypto import chunk_id as content_hash
 from apprentice.errors import MalformedChunk
 from apprentice.server.audit_sink import DeferredRecord
 from apprentice.server.auth import VerifiedUpload, replayed
+from apprentice.server.incoming import IncomingChunk
 from apprentice.server.keys import ContributorKeys
 from apprentice.server.problems import ApiError
-from apprentice.server.retention import blob_key, forget_contributor, purge_expired
+from apprentice.server.retention import forget_contributor, purge_expired
 from apprentice.server.storage.blobs import BlobStore
 from apprentice.server.storage.metadata import ChunkRow, DeviceRow, MetadataStore, NonceClaim, TombstoneRow
 
@@ -91,10 +91,13 @@ class CollectorApi:
             raise ApiError(410, "forgotten", "this contributor was forgotten")
         return key
 
-    def store_chunk(self, device: DeviceRow, chunk_id: str, body: bytes, now: datetime,
+    def store_chunk(self, device: DeviceRow, chunk_id: str, body: IncomingChunk, now: datetime,
                     *, nonce: NonceClaim | None = None, checked: VerifiedUpload | None = None,
                     audit: DeferredRecord | None = None) -> bool:
         """Store a sealed chunk once; True if new, False if it was already stored.
+
+        ``body`` streamed in already (hashed and staged, ``server/incoming.py``); it is
+        committed under the chunk's key only if every check passes, else discarded.
 
         403: the contributor is exempt from recording (with ``checked`` only; else the route
         asks); 422: id is not the SHA-256 of the body (truncated or altered), or not a sealed
@@ -114,15 +117,17 @@ class CollectorApi:
         try:
             header = self._check_chunk(device, chunk_id, body, checked)
         except ApiError:
+            body.discard()
             if nonce is not None and not self._remember(nonce, audit):
                 raise replayed() from None
             raise
         if checked.context.chunk_stored if checked is not None else self.metadata.chunk(chunk_id) is not None:
+            body.discard()
             if nonce is not None and not self._remember(nonce, audit):
                 raise replayed()
             return False
-        self.blobs.put(blob_key(chunk_id), body)
-        row = ChunkRow(chunk_id, device.contributor_id, device.id, header.key_id, len(body), now)
+        body.commit()
+        row = ChunkRow(chunk_id, device.contributor_id, device.id, header.key_id, body.size, now)
         if nonce is None:
             return self.metadata.add_chunk(row)
         outcome = self.metadata.record_upload(row, nonce, also=also)
@@ -138,18 +143,18 @@ class CollectorApi:
         _written(audit)
         return fresh
 
-    def _check_chunk(self, device: DeviceRow, chunk_id: str, body: bytes,
+    def _check_chunk(self, device: DeviceRow, chunk_id: str, body: IncomingChunk,
                      checked: VerifiedUpload | None = None) -> ChunkHeader:
         if checked is not None and checked.context.exempt:
             raise exempt()
         if not CHUNK_ID.match(chunk_id):
             raise ApiError(422, "invalid_chunk_id", "chunk id must be 64 lowercase hex digits")
-        digest = checked.body_sha256 if checked is not None else content_hash(body)
+        digest = checked.body_sha256 if checked is not None else body.sha256()
         if digest != chunk_id:
             raise ApiError(422, "hash_mismatch",
                            "chunk id is not the SHA-256 of the body (truncated or altered in transit)")
         try:
-            header = read_header(body)
+            header = read_header(body.head, size=body.size)
         except MalformedChunk as exc:
             raise ApiError(422, "malformed_chunk", str(exc)) from None
         if header.contributor != device.contributor_id or header.device != device.id:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,18 +86,18 @@ def verify_upload(
     headers: Mapping[str, str],
     method: str,
     path: str,
-    body: bytes,
+    body_sha256: str,
     now: datetime,
     window_s: int,
     chunk_id: str,
 ) -> VerifiedUpload:
     """Steps (1)-(4) for a chunk upload: one query reads the device together with what the
-    chunk is checked against, and the body is hashed once for the signature and the chunk id."""
+    chunk is checked against; the body was hashed once (as it streamed in, see
+    ``server/incoming.py``), for the signature and the chunk id."""
     signed = _signed_headers(headers, now, window_s)
     context = metadata.upload_context(signed.device_id, chunk_id)
-    digest = hashlib.sha256(body).hexdigest()
-    device = _verified(signed, context.device, method, path, body, digest, now, window_s)
-    return VerifiedUpload(context, device, _claim(signed, now, window_s), digest)
+    device = _verified(signed, context.device, method, path, b"", body_sha256, now, window_s)
+    return VerifiedUpload(context, device, _claim(signed, now, window_s), body_sha256)
 
 
 @dataclass(frozen=True, slots=True)

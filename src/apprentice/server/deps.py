@@ -36,6 +36,7 @@ from apprentice.server.auth import (
     verify_device_request,
     verify_upload,
 )
+from apprentice.server.incoming import IncomingChunk
 from apprentice.server.metrics import Metrics
 from apprentice.server.problems import ApiError
 from apprentice.server.settings import ServerSettings
@@ -77,12 +78,7 @@ def state(request: Request) -> AppState:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 past ``limit`` and 400 if cut short."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise ApiError(400, "bad_length", "Content-Length is not a number")
-        if int(declared) > limit:
-            raise ApiError(413, "too_large", f"body exceeds the {limit} byte limit")
+    declared = _declared_length(request, limit)
     parts: list[bytes] = []
     size = 0
     try:
@@ -94,9 +90,36 @@ async def read_body(request: Request, limit: int) -> bytes:
     except ClientDisconnect:
         raise ApiError(400, "truncated_body", "the body ended before it was complete") from None
     body = b"".join(parts)
-    if declared is not None and len(body) != int(declared):
+    if declared is not None and len(body) != declared:
         raise ApiError(400, "truncated_body", "the body is shorter than its Content-Length")
     return body
+
+
+async def receive_chunk(request: Request, limit: int, incoming: IncomingChunk) -> None:
+    """Stream an upload's body into ``incoming`` (hashed and staged a block at a time in a
+    worker thread, never whole in memory); 413 past ``limit``, 400 if cut short."""
+    declared = _declared_length(request, limit)
+    try:
+        async for part in request.stream():
+            if incoming.size + len(part) > limit:
+                raise ApiError(413, "too_large", f"body exceeds the {limit} byte limit")
+            if incoming.take(part):
+                await run_in_threadpool(incoming.flush)
+    except ClientDisconnect:
+        raise ApiError(400, "truncated_body", "the body ended before it was complete") from None
+    if declared is not None and incoming.size != declared:
+        raise ApiError(400, "truncated_body", "the body is shorter than its Content-Length")
+
+
+def _declared_length(request: Request, limit: int) -> int | None:
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    if not declared.isdigit():
+        raise ApiError(400, "bad_length", "Content-Length is not a number")
+    if int(declared) > limit:
+        raise ApiError(413, "too_large", f"body exceeds the {limit} byte limit")
+    return int(declared)
 
 
 def signed_path(request: Request) -> str:
@@ -181,7 +204,7 @@ class Access:
     nonce: NonceClaim | None = None  # an upload's, still to be recorded with its chunk
     upload: VerifiedUpload | None = None  # an upload's device, key, exemption, stored?, body hash
     audit: DeferredRecord | None = None  # an upload's allow entry, to commit with its chunk row
-    _complete: Callable[[bytes], Awaitable[Access]] | None = field(default=None, repr=False)
+    _complete: Callable[[Any], Awaitable[Access]] | None = field(default=None, repr=False)
 
     @property
     def grant(self) -> AccessGrant:
@@ -194,9 +217,10 @@ class Access:
     def contributor(self) -> str | None:
         return self.principal.contributor
 
-    async def device(self, body: bytes) -> DeviceRow:
-        """For a route that reads a large body first (uploads): authenticate the signed
-        request over ``body`` and decide now. Otherwise the device is already known."""
+    async def device(self, body: bytes | IncomingChunk) -> DeviceRow:
+        """For a route that reads a large body first (uploads, whose body streamed into an
+        :class:`IncomingChunk`): authenticate the signed request over ``body`` and decide
+        now. Otherwise the device is already known."""
         if self.device_row is not None:
             return self.device_row
         if self._complete is None:
@@ -260,8 +284,8 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
         if signed:
             purpose = _purpose(header_purpose, "collection")
 
-            async def complete(body: bytes) -> Access:
-                if defer_device_body and owner == "self":
+            async def complete(body: Any) -> Access:
+                if isinstance(body, IncomingChunk):
                     # An upload: verify, decide and audit in one worker-thread hop; its nonce
                     # (and the allow entry, when the sink can) commit with the chunk row.
                     path_value = str(request.path_params.get(id_param, "")) if id_param else ""
@@ -304,19 +328,18 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
     return Depends(chosen)
 
 
-def _upload_access(st: AppState, headers: Mapping[str, str], method: str, path: str, body: bytes,
+def _upload_access(st: AppState, headers: Mapping[str, str], method: str, path: str, body: IncomingChunk,
                    chunk_id: str, action: str, resource_type: str, purpose: str) -> Access:
     """A signed upload's caller (in a worker thread): ``auth.verify_upload``, then the decision."""
     try:
-        verified = verify_upload(st.api.metadata, headers, method, path, body, st.clock(),
+        verified = verify_upload(st.api.metadata, headers, method, path, body.sha256(), st.clock(),
                                  st.settings.replay_window_s, chunk_id)
     except ApiError:
         st.audit.record(**_fields(st, ANONYMOUS, action, Resource(resource_type), None, purpose, "deny"))
         raise
     device = verified.device
     principal = Principal("Device", device.id, device.contributor_id)
-    access = Access(principal, purpose, None, device_row=device, body=body, nonce=verified.nonce,
-                    upload=verified)
+    access = Access(principal, purpose, None, device_row=device, nonce=verified.nonce, upload=verified)
     return _judge(st, access, action, resource_type, "self", chunk_id, principal.contributor,
                   defer_allow=True)
 

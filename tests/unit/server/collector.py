@@ -4,6 +4,7 @@ tests/unit/{server,client}, the contract and the integration tests."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,6 +66,13 @@ class SyncAsgiTransport(httpx.BaseTransport):
         return self._portal.call(self._handle, request)
 
     async def _handle(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(request.stream, httpx.AsyncByteStream):  # a body sent piece by piece
+            pieces = list(request.stream)  # type: ignore[arg-type]
+
+            async def replay() -> AsyncIterator[bytes]:
+                for piece in pieces:
+                    yield piece
+            request = httpx.Request(request.method, request.url, headers=request.headers, content=replay())
         response = await self._inner.handle_async_request(request)
         content = await response.aread()
         return httpx.Response(response.status_code, headers=response.headers, content=content)

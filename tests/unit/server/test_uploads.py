@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import base64
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from apprentice.client.identity import DeviceIdentity
 from apprentice.crypto import ChunkHeader, chunk_id, request_message, seal_chunk, sign
 from apprentice.crypto.signing import new_nonce
+from apprentice.server.incoming import FLUSH_BYTES
+from apprentice.server.storage.blobs.base import BlobWriter
 from tests.unit.server.collector import ADMIN, Collector, raw_grant
 
 
@@ -288,3 +293,67 @@ def test_a_malformed_path_id_is_refused_and_still_audited(audited: Collector) ->
     odd_entries = [e for e in _entries(audited) if e.action == "forget"]
     assert odd_entries[0].resource == "ContributorRecord:<invalid>"
     assert odd_entries[1].resource == "ContributorRecord:" + "x" * 128  # cut to the id limit
+
+
+def _pieces(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    """The body as a server receives it from the network: in pieces (one ASGI message each)."""
+    return (body[i:i + size] for i in range(0, len(body), size))
+
+
+def _recording_writes(c: Collector) -> list[int]:
+    """Record the size of every write the collector makes to a staged blob."""
+    sizes: list[int] = []
+    open_writer = c.blobs.writer
+
+    def writer(key: str) -> BlobWriter:
+        inner = open_writer(key)
+        original = inner.write
+
+        def write(data: bytes) -> None:
+            sizes.append(len(data))
+            original(data)
+        inner.write = write  # type: ignore[method-assign]
+        return inner
+    c.blobs.writer = writer  # type: ignore[method-assign]
+    return sizes
+
+
+def _file_collector(collector_factory: Callable[..., Collector], tmp_path: Path,
+                    **settings: Any) -> Collector:
+    return collector_factory(blob_url=f"file://{tmp_path}/blobs", **settings)
+
+
+def test_a_large_chunk_streams_to_the_store_a_block_at_a_time(
+    collector_factory: Callable[..., Collector], tmp_path: Path
+) -> None:
+    """A body is never held whole: it reaches the blob store in blocks of about FLUSH_BYTES
+    (docs/collector.md, "Bounded memory"), and the stored blob is exactly what was sent."""
+    c = _file_collector(collector_factory, tmp_path)
+    identity = c.enrol(tmp_path / "device")
+    writes = _recording_writes(c)
+    body = _sealed(identity, os.urandom(3 * FLUSH_BYTES + 12_345))
+    path = f"/api/v1/chunks/{chunk_id(body)}"
+    headers = {**_headers(identity, "PUT", path, body, c.clock.timestamp()), "Content-Length": str(len(body))}
+    assert c.http.put(path, content=_pieces(body), headers=headers).status_code == 201
+    assert len(writes) >= 4 and max(writes) < FLUSH_BYTES + 64 * 1024 and sum(writes) == len(body)
+    key = f"chunks/{chunk_id(body)[:2]}/{chunk_id(body)}"
+    assert c.blobs.get(key, grant=raw_grant(key)) == body
+    assert list((tmp_path / "blobs" / ".staging").iterdir()) == []
+
+
+def test_a_large_chunk_refused_after_staging_leaves_nothing(
+    collector_factory: Callable[..., Collector], tmp_path: Path
+) -> None:
+    """Refusals that come after blocks were staged (altered body: 422; over the size limit
+    mid-stream: 413) remove the staged file; nothing is stored."""
+    c = _file_collector(collector_factory, tmp_path, max_chunk_bytes=2 * FLUSH_BYTES)
+    identity = c.enrol(tmp_path / "device")
+    body = _sealed(identity, os.urandom(FLUSH_BYTES + 1000))
+    altered = body[:-1] + bytes([body[-1] ^ 1])
+    reply = _put(c, identity, altered, cid=chunk_id(body))
+    assert reply.status_code == 422 and reply.json()["error"]["code"] == "hash_mismatch"
+    big = _sealed(identity, os.urandom(3 * FLUSH_BYTES))
+    path = f"/api/v1/chunks/{chunk_id(big)}"
+    headers = _headers(identity, "PUT", path, big, c.clock.timestamp())  # no Content-Length: chunked
+    assert c.http.put(path, content=_pieces(big), headers=headers).status_code == 413
+    assert _nothing_stored(c) and list((tmp_path / "blobs" / ".staging").iterdir()) == []

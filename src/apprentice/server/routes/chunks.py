@@ -18,8 +18,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from apprentice.server.api import exempt
-from apprentice.server.deps import Access, authorize, read_body, signed_openapi, state
+from apprentice.server.deps import Access, authorize, receive_chunk, signed_openapi, state
+from apprentice.server.incoming import IncomingChunk
 from apprentice.server.problems import ApiError
+from apprentice.server.retention import blob_key
 from apprentice.server.routes.models import ChunkReceipt, ErrorBody
 
 router = APIRouter(prefix="/api/v1/chunks", tags=["chunks"])
@@ -54,8 +56,10 @@ async def put_chunk(
     started = time.perf_counter()
     st.inflight += 1
     st.metrics.inflight.inc()
+    blobs, key = st.api.blobs, blob_key(chunk_id)
+    body = IncomingChunk(lambda: blobs.writer(key))  # never whole in memory; docs/collector.md
     try:
-        body = await read_body(request, st.settings.max_chunk_bytes)
+        await receive_chunk(request, st.settings.max_chunk_bytes, body)
         device = await access.device(body)
         try:
             # verify_upload read the exemption already; store_chunk refuses it (403 exempt).
@@ -72,12 +76,14 @@ async def put_chunk(
         st.metrics.chunks.labels(outcome=exc.code).inc()
         raise
     finally:
+        if body.staged and not body.committed:  # refused after part of it was staged
+            await run_in_threadpool(body.discard)
         st.inflight -= 1
         st.metrics.inflight.dec()
         st.upload_seconds += (time.perf_counter() - started - st.upload_seconds) * _SMOOTHING
     st.metrics.chunks.labels(outcome="stored" if created else "duplicate").inc()
     if created:
-        st.metrics.chunk_bytes.inc(len(body))
+        st.metrics.chunk_bytes.inc(body.size)
     receipt = ChunkReceipt(chunk_id=chunk_id, stored=True, created=created)
     return JSONResponse(receipt.model_dump(), status_code=201 if created else 200)
 

@@ -2,13 +2,21 @@
 
 A put writes a temporary file in the target folder, fsyncs it, renames it into place and
 fsyncs the folder, so a crash leaves either the whole blob or nothing, and a put that
-returned survives a crash. Folders are 0700 and files 0600: the store refuses to start in a
+returned survives a crash. A streamed blob (:meth:`FilesystemBlobStore.writer`) is staged in
+``ROOT/.staging`` (same file system, so the rename is atomic) and renamed into place the same
+way on commit; staged files a crash left behind are removed at the next start once they are
+an hour old (a younger one may belong to another collector process sharing the folder).
+Folders are 0700 and files 0600: the store refuses to start in a
 folder others can read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import stat
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -19,6 +27,8 @@ from apprentice.fileio import fsync_dir, write_atomically
 from apprentice.server.storage.blobs.base import BlobNotFound, check_key
 
 _SUFFIX = ".blob"
+_STAGING = ".staging"
+_STALE_STAGED_S = 3600
 
 
 class FilesystemBlobStore:
@@ -35,16 +45,32 @@ class FilesystemBlobStore:
                 f"blob folder {self.root} is accessible to other users (mode {mode:o}); "
                 f"run: chmod 700 {self.root}"
             )
+        self.staging.mkdir(mode=0o700, exist_ok=True)
+        cutoff = time.time() - _STALE_STAGED_S
+        for left in self.staging.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if left.stat().st_mtime < cutoff:
+                    left.unlink()
         return self
+
+    @property
+    def staging(self) -> Path:
+        return self.root / _STAGING
+
+    def writer(self, key: str) -> _StagedFile:
+        return _StagedFile(self, self._path(key))
+
+    def _folder_for(self, path: Path) -> None:
+        if path.parent not in self._folders:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._folders.add(path.parent)
 
     def _path(self, key: str) -> Path:
         return self.root / (check_key(key) + _SUFFIX)
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        if path.parent not in self._folders:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._folders.add(path.parent)
+        self._folder_for(path)
         try:
             write_atomically(path, data)
         except FileNotFoundError:  # the folder was removed behind our back: make it again
@@ -73,6 +99,51 @@ class FilesystemBlobStore:
             key = path.relative_to(self.root).as_posix()[: -len(_SUFFIX)]
             if key.startswith(prefix):
                 yield key
+
+
+class _StagedFile:
+    """A blob being written to ``ROOT/.staging``; renamed to its key's path on commit."""
+
+    def __init__(self, store: FilesystemBlobStore, path: Path) -> None:
+        self._store = store
+        self._path = path
+        try:
+            self._fd, name = tempfile.mkstemp(prefix=".", suffix=".part", dir=store.staging)
+        except FileNotFoundError:  # the staging folder was removed behind our back
+            store.staging.mkdir(mode=0o700, exist_ok=True)
+            self._fd, name = tempfile.mkstemp(prefix=".", suffix=".part", dir=store.staging)
+        self._staged: Path | None = Path(name)
+
+    def write(self, data: bytes) -> None:
+        if self._fd < 0:
+            raise ValueError("this blob was committed or aborted already")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+
+    def commit(self) -> None:
+        if self._fd < 0 or self._staged is None:
+            raise ValueError("this blob was committed or aborted already")
+        os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = -1
+        self._store._folder_for(self._path)
+        try:
+            os.replace(self._staged, self._path)
+        except FileNotFoundError:  # the key's folder was removed behind our back: make it again
+            self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.replace(self._staged, self._path)
+        self._staged = None
+        fsync_dir(self._path.parent)
+
+    def abort(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if self._staged is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self._staged.unlink()
+            self._staged = None
 
 
 def open_store(url: str) -> FilesystemBlobStore:

@@ -14,6 +14,9 @@ class MemoryBlobStore:
         self._blobs: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
+    def writer(self, key: str) -> _Staged:
+        return _Staged(self, check_key(key))
+
     def put(self, key: str, data: bytes) -> None:
         with self._lock:
             self._blobs[check_key(key)] = bytes(data)
@@ -34,6 +37,26 @@ class MemoryBlobStore:
         with self._lock:
             found = [k for k in self._blobs if k.startswith(prefix)]
         yield from found
+
+
+class _Staged:
+    def __init__(self, store: MemoryBlobStore, key: str) -> None:
+        self._store, self._key = store, key
+        self._parts: list[bytes] | None = []
+
+    def write(self, data: bytes) -> None:
+        if self._parts is None:
+            raise ValueError("this blob was committed or aborted already")
+        self._parts.append(bytes(data))
+
+    def commit(self) -> None:
+        if self._parts is None:
+            raise ValueError("this blob was committed or aborted already")
+        self._store.put(self._key, b"".join(self._parts))
+        self._parts = None
+
+    def abort(self) -> None:
+        self._parts = None
 
 
 def open_store(url: str) -> MemoryBlobStore:

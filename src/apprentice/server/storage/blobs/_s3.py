@@ -3,13 +3,16 @@
 Credentials come from the usual AWS chain (environment, profile, instance role); they are
 never part of the URL. Query options: ``endpoint`` (an S3-compatible server, e.g.
 ``http://127.0.0.1:9000``), ``region``, ``sse`` (``AES256`` or ``aws:kms``). S3 PUTs are
-atomic: a reader sees the whole object or none of it.
+atomic: a reader sees the whole object or none of it. A streamed blob is staged in an
+anonymous temporary file (memory up to 8 MiB; it holds ciphertext only and vanishes with the
+process) and PUT in one request on commit.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -19,6 +22,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from apprentice.authz import AccessGrant, check_grant
 from apprentice.errors import ConfigError
 from apprentice.server.storage.blobs.base import BlobNotFound, check_key
+
+_IN_MEMORY = 8 * 1024 * 1024
 
 
 class S3BlobStore:
@@ -37,7 +42,10 @@ class S3BlobStore:
         """The boto3 client (the exposure guard reads the bucket's policy, ACL and access block)."""
         return self._client
 
-    def put(self, key: str, data: bytes) -> None:
+    def writer(self, key: str) -> _StagedObject:
+        return _StagedObject(self, check_key(key))
+
+    def put(self, key: str, data: bytes | IO[bytes]) -> None:
         extra = {"ServerSideEncryption": self._sse} if self._sse else {}
         self._client.put_object(Bucket=self._bucket, Key=self._prefix + check_key(key), Body=data, **extra)
 
@@ -62,6 +70,31 @@ class S3BlobStore:
         for page in pages:
             for item in page.get("Contents", ()):
                 yield item["Key"][len(self._prefix) :]
+
+
+class _StagedObject:
+    def __init__(self, store: S3BlobStore, key: str) -> None:
+        self._store, self._key = store, key
+        self._file: IO[bytes] | None = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY)  # noqa: SIM115 (closed by commit/abort)
+
+    def write(self, data: bytes) -> None:
+        if self._file is None:
+            raise ValueError("this blob was committed or aborted already")
+        self._file.write(data)
+
+    def commit(self) -> None:
+        if self._file is None:
+            raise ValueError("this blob was committed or aborted already")
+        self._file.seek(0)
+        try:
+            self._store.put(self._key, self._file)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def open_store(url: str) -> S3BlobStore:

@@ -6,6 +6,10 @@ put that is repeated — a retry, a restart — stores the same bytes under the 
 Every member of the registry (``apprentice.server.storage.blobs``) passes the contract
 suite in ``tests/contract/test_blob_stores.py``.
 
+A large blob need not be held in memory: :meth:`BlobStore.writer` stages it piece by piece
+and :meth:`BlobWriter.commit` stores it under its key with the same guarantees as ``put``
+(the collector streams uploads this way, docs/collector.md "Bounded memory").
+
 Reading is the one guarded operation: ``get`` needs an
 :class:`~apprentice.authz.AccessGrant` for the chunk, which only the authoriser mints after
 an allow for ``read`` on that ``RawChunk`` (docs/authorization.md). Writing, deleting and
@@ -24,7 +28,23 @@ class BlobNotFound(KeyError):
     """No blob is stored under the key."""
 
 
+class BlobWriter(Protocol):
+    """One blob being staged: nothing is visible under its key until :meth:`commit`."""
+
+    def write(self, data: bytes) -> None:
+        """Append ``data`` to the staged blob."""
+
+    def commit(self) -> None:
+        """Store what was written under the key, durably and atomically, as ``put`` does."""
+
+    def abort(self) -> None:
+        """Throw the staged bytes away (safe to call twice, and after a commit: no-op)."""
+
+
 class BlobStore(Protocol):
+    def writer(self, key: str) -> BlobWriter:
+        """Start staging a blob for ``key`` (the key is checked now)."""
+
     def put(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key`` durably and atomically (all or nothing).
 
