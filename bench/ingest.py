@@ -43,6 +43,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -120,15 +121,42 @@ def raw_disk_mb_s(folder: Path, total: int) -> float:
     return written / elapsed / 1e6
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and all its descendants (uvicorn workers)."""
+class PeakMemory:
+    """Samples the resident memory of a process and its children (uvicorn workers) every
+    0.2 s in a background thread; ``peak_mb`` is the largest total seen."""
+
+    def __init__(self, pid: int) -> None:
+        self._root = psutil.Process(pid)
+        self._stop = threading.Event()
+        self.peak_mb = 0.0
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            total = 0
+            for p in [self._root, *self._root.children(recursive=True)]:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    total += p.memory_info().rss
+            self.peak_mb = max(self.peak_mb, total / 1e6)
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time of a process and all its descendants (uvicorn workers)."""
     root = psutil.Process(pid)
-    total = 0.0
+    user = system = 0.0
     for p in [root, *root.children(recursive=True)]:
         with contextlib.suppress(psutil.NoSuchProcess):
             times = p.cpu_times()
-            total += times.user + times.system
-    return total
+            user, system = user + times.user, system + times.system
+    return user, system
 
 
 def start_collector(root: Path, port: int, inflight: int, workers: int) -> subprocess.Popen[bytes]:
@@ -269,14 +297,22 @@ def run(devices: int, chunks: int, sizes: list[int], port: int, workers: int) ->
             identities = asyncio.run(enrol_devices(url, devices))
             work = prepare(identities, chunks, sizes)
             total_bytes = sum(size for _, c in work for _, size, _ in c)
+            probe_bytes = min(max(total_bytes, 256 * 1024 * 1024), _RAW_PROBE_MAX)
+            raws = [raw_disk_mb_s(root, probe_bytes)]
             cpu_before, own_before = cpu_seconds(proc.pid), time.process_time()
-            result = asyncio.run(upload_all(url, work))
-            server_cpu = cpu_seconds(proc.pid) - cpu_before
+            with PeakMemory(proc.pid) as memory:
+                result = asyncio.run(upload_all(url, work))
+            user_after, sys_after = cpu_seconds(proc.pid)
+            server_user, server_sys = user_after - cpu_before[0], sys_after - cpu_before[1]
             client_cpu = time.process_time() - own_before
             metadata = open_metadata(f"sqlite:///{root}/data/collector.db", migrate=False)
             stored_rows = metadata.count_chunks()
             metadata.close()
-            raw = raw_disk_mb_s(root, min(max(total_bytes, 256 * 1024 * 1024), _RAW_PROBE_MAX))
+            # This VM's disk speed swings with its host's caching (2-5x between probes a
+            # minute apart): three probes, one before the upload and two after, and the
+            # ratio against their median; all three are printed.
+            raws += [raw_disk_mb_s(root, probe_bytes) for _ in range(2)]
+            raw = statistics.median(raws)
         finally:
             proc.terminate()
             proc.wait(30)
@@ -294,10 +330,14 @@ def run(devices: int, chunks: int, sizes: list[int], port: int, workers: int) ->
         "throttled_429": result["throttled"], "errors": result["errors"],
         "error_kinds": result["transport_errors"],
         "lost": devices * chunks - stored_rows,
-        "raw_disk_mb_per_s": round(raw, 1), "ratio_vs_raw_disk": round(mb_s / raw, 3),
+        "raw_disk_mb_per_s": round(raw, 1), "raw_disk_probes": [round(r) for r in raws],
+        "ratio_vs_raw_disk": round(mb_s / raw, 3), "ratio_vs_fastest_probe": round(mb_s / max(raws), 3),
+        "server_peak_rss_mb": round(memory.peak_mb),
         # CPU the collector (all its processes) spent per chunk: unlike the rates above, this
         # hardly moves when other work shares the machine.
-        "server_cpu_ms_per_chunk": round(server_cpu / (devices * chunks) * 1000, 2),
+        "server_cpu_ms_per_chunk": round((server_user + server_sys) / (devices * chunks) * 1000, 2),
+        "server_cpu_ms_per_mb": round((server_user + server_sys) / (total_bytes / 1e6) * 1000, 2),
+        "server_sys_share": round(server_sys / (server_user + server_sys), 2),
         "client_cpu_ms_per_chunk": round(client_cpu / (devices * chunks) * 1000, 2),
     }
 

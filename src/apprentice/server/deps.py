@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect
 from apprentice.audit.entry import UNLOGGABLE, loggable
 from apprentice.authz import PURPOSES, ROLES, AccessGrant, Authorizer, Decision, Principal, Resource
 from apprentice.server.accounts import TOKEN_PREFIX, token_sha256
+from apprentice.server.admission import UploadSlots
 from apprentice.server.api import CollectorApi
 from apprentice.server.audit_sink import AuditSink, DeferredRecord
 from apprentice.server.auth import (
@@ -64,11 +65,15 @@ class AppState:
     # The sink's way to append an entry inside the metadata store's own transaction (an
     # AuditLog on the collector's database: ``AuditLog.record_in``), or None.
     audit_record_in: Callable[..., Callable[[Any], None] | None] | None = None
-    inflight: int = 0
+    # At most max_inflight_uploads uploads at once, the next ones queue briefly (admission.py).
+    uploads: UploadSlots = field(default_factory=lambda: UploadSlots(0))
     # Recent seconds an upload spends in this process (moving average): a busy 429's
     # Retry-After, so refused devices come back when the uploads ahead of them are done.
     upload_seconds: float = 0.0
     extra: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.uploads.limit = self.settings.max_inflight_uploads
 
 
 def state(request: Request) -> AppState:

@@ -3,6 +3,7 @@ collector (in process), exactly the recorded events after unwrapping, crash-safe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -78,16 +79,19 @@ def test_a_crash_after_sealing_resends_identical_bytes_and_stores_once(collector
     assert list_segments(spool / "segments") == []
 
 
-def test_nothing_is_deleted_while_the_collector_is_away(collector: Collector, tmp_path: Path) -> None:
+def test_nothing_is_deleted_while_the_collector_is_away(
+    collector_factory: Callable[..., Collector], tmp_path: Path
+) -> None:
+    collector = collector_factory(upload_queue_s=0)
     spool = tmp_path / "spool"
     record(spool)
     identity = collector.enrol(tmp_path / "device")
-    collector.app.state.apprentice.inflight = 10**6  # always busy: 429
+    collector.app.state.apprentice.uploads.busy = 10**6  # always busy: 429
     up = collector.uploader(identity, max_attempts=2)
     with pytest.raises(UploadError):
         SpoolUploader(spool, spool_key(spool), up).run_once()
     assert list_segments(spool / "segments")
-    collector.app.state.apprentice.inflight = 0
+    collector.app.state.apprentice.uploads.busy = 0
     SpoolUploader(spool, spool_key(spool), collector.uploader(identity)).run_once()
     assert list_segments(spool / "segments") == []
 

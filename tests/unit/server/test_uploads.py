@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -199,23 +200,48 @@ def test_missing_signature_headers_are_401(collector: Collector, device: DeviceI
     assert reply.status_code == 401 and "malformed request signature" in reply.json()["error"]["message"]
 
 
-def test_busy_collector_answers_429_with_retry_after(collector: Collector, device: DeviceIdentity) -> None:
-    collector.app.state.apprentice.inflight = collector.settings.max_inflight_uploads
-    reply = _put(collector, device, _sealed(device))
+def test_busy_collector_answers_429_with_retry_after(
+    collector_factory: Callable[..., Collector], tmp_path: Path
+) -> None:
+    c = collector_factory(upload_queue_s=0)
+    device = c.enrol(tmp_path / "device")
+    c.app.state.apprentice.uploads.busy = c.settings.max_inflight_uploads
+    reply = _put(c, device, _sealed(device))
     assert reply.status_code == 429 and reply.headers["Retry-After"] == "1"
-    collector.app.state.apprentice.inflight = 0
-    assert _nothing_stored(collector)
+    c.app.state.apprentice.uploads.busy = 0
+    assert _nothing_stored(c)
 
 
-def test_busy_retry_after_follows_upload_time(collector: Collector, device: DeviceIdentity) -> None:
+def test_busy_retry_after_follows_upload_time(
+    collector_factory: Callable[..., Collector], tmp_path: Path
+) -> None:
     """Refused devices are asked to wait about as long as the uploads ahead of them take
     (a refused upload has already cost its body), never less than retry_after_s."""
-    st = collector.app.state.apprentice
-    st.inflight, st.upload_seconds = collector.settings.max_inflight_uploads, 3.2
-    reply = _put(collector, device, _sealed(device))
+    c = collector_factory(upload_queue_s=0)
+    device = c.enrol(tmp_path / "device")
+    st = c.app.state.apprentice
+    st.uploads.busy, st.upload_seconds = c.settings.max_inflight_uploads, 3.2
+    reply = _put(c, device, _sealed(device))
     assert reply.status_code == 429 and reply.headers["Retry-After"] == "4"
-    st.inflight, st.upload_seconds = 0, 0.0
-    assert _nothing_stored(collector)
+    st.uploads.busy, st.upload_seconds = 0, 0.0
+    assert _nothing_stored(c)
+
+
+def test_an_upload_over_the_limit_waits_its_turn_before_a_429(
+    collector_factory: Callable[..., Collector], tmp_path: Path
+) -> None:
+    """Over max_inflight_uploads an upload queues for upload_queue_s (its body unread), and
+    only then is refused; with a slot free it is stored at once (server/admission.py)."""
+    c = collector_factory(upload_queue_s=0.3)
+    device = c.enrol(tmp_path / "device")
+    c.app.state.apprentice.uploads.busy = c.settings.max_inflight_uploads
+    started = time.monotonic()
+    reply = _put(c, device, _sealed(device))
+    assert reply.status_code == 429 and time.monotonic() - started >= 0.3
+    assert c.app.state.apprentice.uploads.waiting == 0  # the waiter left the queue
+    c.app.state.apprentice.uploads.busy = c.settings.max_inflight_uploads - 1
+    assert _put(c, device, _sealed(device)).status_code == 201
+    assert c.app.state.apprentice.uploads.busy == c.settings.max_inflight_uploads - 1  # released
 
 
 # -- the audit entry of an upload, with the collector's SQL audit log -------------------------

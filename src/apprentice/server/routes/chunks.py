@@ -47,14 +47,14 @@ async def put_chunk(
 ) -> Response:
     """Store a sealed chunk (application/octet-stream). 201 when new, 200 when already stored."""
     st = state(request)
-    if st.inflight >= st.settings.max_inflight_uploads:
+    # Over the limit, wait a little for a slot with the body unread (server/admission.py).
+    if not await st.uploads.acquire(st.settings.upload_queue_s):
         st.metrics.rejected_busy.inc()
         # A refused device has already sent its body (httpx has no Expect: 100-continue), so
         # ask it to come back once the uploads in progress are likely done, not sooner.
         wait = max(st.settings.retry_after_s, min(_MAX_RETRY_AFTER_S, math.ceil(st.upload_seconds)))
         raise ApiError(429, "busy", "the collector is busy; retry later", {"Retry-After": str(wait)})
     started = time.perf_counter()
-    st.inflight += 1
     st.metrics.inflight.inc()
     blobs, key = st.api.blobs, blob_key(chunk_id)
     body = IncomingChunk(lambda: blobs.writer(key))  # never whole in memory; docs/collector.md
@@ -78,7 +78,7 @@ async def put_chunk(
     finally:
         if body.staged and not body.committed:  # refused after part of it was staged
             await run_in_threadpool(body.discard)
-        st.inflight -= 1
+        st.uploads.release()
         st.metrics.inflight.dec()
         st.upload_seconds += (time.perf_counter() - started - st.upload_seconds) * _SMOOTHING
     st.metrics.chunks.labels(outcome="stored" if created else "duplicate").inc()
