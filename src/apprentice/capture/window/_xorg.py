@@ -103,11 +103,19 @@ class WindowSource:
         fd = self._display.fileno()
         timeout = None if self._ewmh else _FALLBACK_POLL
         while True:
-            ready, _, _ = select.select([fd, self._wake_r], [], [], timeout)
+            # The replies _refresh() reads can bring later events along into python-xlib's
+            # own queue, where select() cannot see them; without this look the focus change
+            # that arrived meanwhile (a window manager sets the active window to none and then
+            # to the new window) would wait for some unrelated event to be noticed.
+            try:
+                queued = self._display.pending_events() > 0
+            except error.ConnectionClosedError:
+                return
+            ready, _, _ = select.select([fd, self._wake_r], [], [], 0 if queued else timeout)
             if self._wake_r in ready:
                 return
             try:
-                changed = not ready  # the fallback timer fired
+                changed = not ready and not queued  # the fallback timer fired
                 while self._display.pending_events():
                     event = self._display.next_event()
                     if event.type == X.PropertyNotify and event.atom in (
