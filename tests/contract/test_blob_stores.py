@@ -159,3 +159,13 @@ def test_file_store_stages_in_its_own_folder_and_clears_what_a_crash_left(tmp_pa
     os.utime(old, (two_hours_ago, two_hours_ago))
     open_blob_store(f"file://{root}")  # a restart
     assert not old.exists() and young.exists()
+
+
+def test_a_streamed_blob_of_many_mebibytes_round_trips(store: BlobStore) -> None:
+    """Larger than what the S3 store stages in memory (8 MiB), written 1 MiB at a time."""
+    blocks = [os.urandom(1024 * 1024) for _ in range(9)] + [b"tail"]
+    writer = store.writer("chunks/cd/large")
+    for block in blocks:
+        writer.write(block)
+    writer.commit()
+    assert store.get("chunks/cd/large", grant=raw_grant("chunks/cd/large")) == b"".join(blocks)
