@@ -86,6 +86,7 @@ def create_app(
                          authorizer=authorizer, audit=audit,
                          governance=Governance(metadata, blobs, episodes=episodes),
                          audit_record_in=_joins_metadata(audit, metadata))
+    app_state.metrics.queued.set_function(lambda: app_state.uploads.waiting)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

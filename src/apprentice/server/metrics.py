@@ -27,6 +27,10 @@ class Metrics:
         self.inflight = Gauge(
             "apprentice_uploads_in_flight", "Chunk uploads being processed", registry=self.registry
         )
+        self.queued = Gauge(
+            "apprentice_uploads_queued", "Chunk uploads waiting for a slot (max_inflight_uploads)",
+            registry=self.registry,
+        )
         self.rejected_busy = Counter(
             "apprentice_uploads_throttled_total", "Uploads answered 429 (back-pressure)",
             registry=self.registry,

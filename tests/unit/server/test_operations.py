@@ -29,6 +29,7 @@ def test_metrics_count_uploads_without_ids(collector: Collector, tmp_path: Path)
     operator = {**add_account(collector.metadata, "operator"), "X-Apprentice-Purpose": "operations"}
     text = collector.http.get("/metrics", headers=operator).text
     assert 'apprentice_chunks_total{outcome="stored"} 1.0' in text
+    assert "apprentice_uploads_queued 0.0" in text
     assert "alice" not in text and identity.device_id not in text
 
 
