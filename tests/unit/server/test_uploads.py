@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -284,17 +285,16 @@ def test_an_upload_that_fails_before_its_commit_still_leaves_its_entry(
     audited: Collector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The blob store is made to fail (a full disk cannot be arranged here; this is the one
-    stand-in): the request fails (a 500; the test transport re-raises it) and still leaves the
-    allow entry, recorded on its own, and no chunk row."""
+    stand-in: the memory store's commit goes through ``put``): the request fails (503
+    storage_full) and still leaves the allow entry, recorded on its own, and no chunk row."""
     identity = audited.enrol(tmp_path / "device")
     before = len(_entries(audited))
 
     def full_disk(key: str, data: bytes) -> None:
-        raise OSError(28, "No space left on device")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(audited.blobs, "put", full_disk)
-    with pytest.raises(OSError):
-        _put(audited, identity, _sealed(identity))
+    assert _put(audited, identity, _sealed(identity)).status_code == 503
     entries = _entries(audited)[before:]
     assert [(e.action, e.decision) for e in entries] == [("upload", "allow")]
     assert audited.metadata.count_chunks() == 0
@@ -382,4 +382,34 @@ def test_a_large_chunk_refused_after_staging_leaves_nothing(
     path = f"/api/v1/chunks/{chunk_id(big)}"
     headers = _headers(identity, "PUT", path, big, c.clock.timestamp())  # no Content-Length: chunked
     assert c.http.put(path, content=_pieces(big), headers=headers).status_code == 413
+    assert _nothing_stored(c) and list((tmp_path / "blobs" / ".staging").iterdir()) == []
+
+
+def test_a_full_disk_is_a_503_with_retry_after_and_leaves_nothing(
+    collector_factory: Callable[..., Collector], tmp_path: Path
+) -> None:
+    """ENOSPC while staging: the device is told to retry later (it keeps the chunk), the
+    staged part is removed, and nothing is recorded as stored."""
+    c = _file_collector(collector_factory, tmp_path)
+    identity = c.enrol(tmp_path / "device")
+    open_writer = c.blobs.writer
+
+    def full_after_first_block(key: str) -> BlobWriter:
+        inner = open_writer(key)
+        original, calls = inner.write, []
+
+        def write(data: bytes) -> None:
+            calls.append(len(data))
+            if len(calls) > 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            original(data)
+        inner.write = write  # type: ignore[method-assign]
+        return inner
+    c.blobs.writer = full_after_first_block  # type: ignore[method-assign]
+    body = _sealed(identity, os.urandom(3 * FLUSH_BYTES))
+    path = f"/api/v1/chunks/{chunk_id(body)}"
+    headers = {**_headers(identity, "PUT", path, body, c.clock.timestamp()), "Content-Length": str(len(body))}
+    reply = c.http.put(path, content=_pieces(body), headers=headers)
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "60"
+    assert reply.json()["error"]["code"] == "storage_full" and "retry" in reply.json()["error"]["message"]
     assert _nothing_stored(c) and list((tmp_path / "blobs" / ".staging").iterdir()) == []

@@ -9,6 +9,8 @@ too; if the upload fails before it, the entry is recorded on its own before the 
 
 from __future__ import annotations
 
+import errno
+import logging
 import math
 import time
 from typing import Annotated
@@ -24,6 +26,7 @@ from apprentice.server.problems import ApiError
 from apprentice.server.retention import blob_key
 from apprentice.server.routes.models import ChunkReceipt, ErrorBody
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/chunks", tags=["chunks"])
 
 ChunkId = Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 (hex) of the sealed chunk bytes")
@@ -35,7 +38,8 @@ _SEALED_BODY = signed_openapi({
 }, lean=True)
 _MAX_RETRY_AFTER_S = 60
 _SMOOTHING = 0.05  # weight of the latest upload in the moving average of upload_seconds
-_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 409, 413, 422, 429)}
+_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 409, 413, 422, 429, 503)}
+_STORAGE_FULL_RETRY_S = 60
 
 
 @router.put("/{chunk_id}", response_model=ChunkReceipt, status_code=201, openapi_extra=_SEALED_BODY,
@@ -75,6 +79,14 @@ async def put_chunk(
     except ApiError as exc:
         st.metrics.chunks.labels(outcome=exc.code).inc()
         raise
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        # The device keeps the chunk and retries; nothing half-written stays (finally).
+        log.error("chunk storage is full", extra={"fields": {"error": errno.errorcode[exc.errno]}})
+        st.metrics.chunks.labels(outcome="storage_full").inc()
+        raise ApiError(503, "storage_full", "the collector's storage is full; the device keeps the chunk "
+                       "and should retry later", {"Retry-After": str(_STORAGE_FULL_RETRY_S)}) from None
     finally:
         if body.staged and not body.committed:  # refused after part of it was staged
             await run_in_threadpool(body.discard)
