@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from apprentice.authz.grant import AccessGrant, GrantError
 from apprentice.errors import ConfigError
-from apprentice.server.storage.blobs import BLOB_STORES, BlobNotFound, BlobStore, open_blob_store
+from apprentice.server.storage.blobs import (
+    BLOB_STORES,
+    BlobNotFound,
+    BlobStore,
+    BlobStoreUnavailable,
+    open_blob_store,
+)
+from apprentice.server.storage.blobs._s3 import S3BlobStore
 from tests.contract.services import S3Server
 from tests.unit.server.collector import raw_grant
 
@@ -169,3 +179,19 @@ def test_a_streamed_blob_of_many_mebibytes_round_trips(store: BlobStore) -> None
         writer.write(block)
     writer.commit()
     assert store.get("chunks/cd/large", grant=raw_grant("chunks/cd/large")) == b"".join(blocks)
+
+
+def test_an_unreachable_s3_server_is_reported_as_unavailable_without_content() -> None:
+    """A real connection to a closed port (one attempt): the write fails as
+    BlobStoreUnavailable naming only the kind of failure, which the collector turns into 503."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test",
+                          config=Config(retries={"max_attempts": 1}, connect_timeout=2))
+    writer = S3BlobStore(client, "bucket").writer("chunks/ab/x")
+    writer.write(b"canary-secret sealed bytes")
+    with pytest.raises(BlobStoreUnavailable) as raised:
+        writer.commit()
+    assert "canary" not in str(raised.value) and "S3 put failed" in str(raised.value)

@@ -100,6 +100,12 @@ def verify_upload(
     return VerifiedUpload(context, device, _claim(signed, now, window_s), body_sha256)
 
 
+def check_signed_headers(headers: Mapping[str, str], now: datetime, window_s: int) -> None:
+    """Steps (1)-(2) alone, which need neither the body nor the database: an upload runs them
+    before it reads a body of up to 64 MiB, so a request that cannot pass costs nothing."""
+    _signed_headers(headers, now, window_s)
+
+
 @dataclass(frozen=True, slots=True)
 class _Signed:
     device_id: str

@@ -34,6 +34,7 @@ from apprentice.server.auth import (
     SIGNATURE_HEADER,
     VerifiedUpload,
     authenticate_device,
+    check_signed_headers,
     verify_device_request,
     verify_upload,
 )
@@ -311,6 +312,11 @@ def authorize(action: str, resource_type: str, *, owner: Owner = "none", id_para
                 return await _decide(request, access, action, resource_type, owner, id_param, lookup)
 
             if defer_device_body:
+                try:
+                    check_signed_headers(request.headers, st.clock(), st.settings.replay_window_s)
+                except ApiError:
+                    await record(st, ANONYMOUS, action, Resource(resource_type), None, purpose, "deny")
+                    raise
                 return Access(ANONYMOUS, purpose, None, _complete=complete)
             return await complete(await read_body(request, SMALL_BODY))
         access = Access(ANONYMOUS, _purpose(header_purpose, implied_purpose), None)

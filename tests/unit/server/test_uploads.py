@@ -16,6 +16,7 @@ from apprentice.client.identity import DeviceIdentity
 from apprentice.crypto import ChunkHeader, chunk_id, request_message, seal_chunk, sign
 from apprentice.crypto.signing import new_nonce
 from apprentice.server.incoming import FLUSH_BYTES
+from apprentice.server.storage.blobs import BlobStoreUnavailable
 from apprentice.server.storage.blobs.base import BlobWriter
 from tests.unit.server.collector import ADMIN, Collector, raw_grant
 
@@ -413,3 +414,37 @@ def test_a_full_disk_is_a_503_with_retry_after_and_leaves_nothing(
     assert reply.status_code == 503 and reply.headers["Retry-After"] == "60"
     assert reply.json()["error"]["code"] == "storage_full" and "retry" in reply.json()["error"]["message"]
     assert _nothing_stored(c) and list((tmp_path / "blobs" / ".staging").iterdir()) == []
+
+
+def test_a_request_that_cannot_authenticate_is_refused_before_its_body_is_read(
+    collector_factory: Callable[..., Collector], tmp_path: Path
+) -> None:
+    """Malformed signature headers or a stale timestamp: 401 (and a deny entry) before any
+    of the body is staged, so a hostile client cannot make the collector take in 64 MiB."""
+    c = _file_collector(collector_factory, tmp_path)
+    identity = c.enrol(tmp_path / "device")
+    writes = _recording_writes(c)
+    body = _sealed(identity, os.urandom(3 * FLUSH_BYTES))
+    path = f"/api/v1/chunks/{chunk_id(body)}"
+    stale = _headers(identity, "PUT", path, body, c.clock.timestamp() - 3600)
+    malformed = {**_headers(identity, "PUT", path, body, c.clock.timestamp()), "X-Apprentice-Nonce": "xyz"}
+    for headers in (stale, malformed):
+        reply = c.http.put(path, content=_pieces(body), headers=headers)
+        assert reply.status_code == 401
+    assert writes == [] and _nothing_stored(c)
+    denials = [r for r in c.audit.records if r.decision == "deny" and r.action == "upload"]
+    assert len(denials) == 2
+
+
+def test_a_storage_outage_is_a_503_with_retry_after(collector: Collector, device: DeviceIdentity,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The blob store cannot be reached (the S3 store raises BlobStoreUnavailable; the real
+    failure is in tests/contract/test_blob_stores.py): 503, Retry-After, nothing stored."""
+    def outage(key: str, data: bytes) -> None:
+        raise BlobStoreUnavailable("S3 put failed: EndpointConnectionError")
+
+    monkeypatch.setattr(collector.blobs, "put", outage)  # the memory store's commit puts
+    reply = _put(collector, device, _sealed(device))
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "60"
+    assert reply.json()["error"]["code"] == "storage_unavailable"
+    assert collector.metadata.count_chunks() == 0

@@ -25,6 +25,7 @@ from apprentice.server.incoming import IncomingChunk
 from apprentice.server.problems import ApiError
 from apprentice.server.retention import blob_key
 from apprentice.server.routes.models import ChunkReceipt, ErrorBody
+from apprentice.server.storage.blobs import BlobStoreUnavailable
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/chunks", tags=["chunks"])
@@ -39,7 +40,7 @@ _SEALED_BODY = signed_openapi({
 _MAX_RETRY_AFTER_S = 60
 _SMOOTHING = 0.05  # weight of the latest upload in the moving average of upload_seconds
 _ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 409, 413, 422, 429, 503)}
-_STORAGE_FULL_RETRY_S = 60
+_STORAGE_RETRY_S = 60
 
 
 @router.put("/{chunk_id}", response_model=ChunkReceipt, status_code=201, openapi_extra=_SEALED_BODY,
@@ -79,6 +80,11 @@ async def put_chunk(
     except ApiError as exc:
         st.metrics.chunks.labels(outcome=exc.code).inc()
         raise
+    except BlobStoreUnavailable as exc:
+        log.error("chunk storage is unavailable", extra={"fields": {"error": str(exc)}})
+        st.metrics.chunks.labels(outcome="storage_unavailable").inc()
+        raise ApiError(503, "storage_unavailable", "the collector cannot reach its storage; the device keeps "
+                       "the chunk and should retry later", {"Retry-After": str(_STORAGE_RETRY_S)}) from None
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
@@ -86,7 +92,7 @@ async def put_chunk(
         log.error("chunk storage is full", extra={"fields": {"error": errno.errorcode[exc.errno]}})
         st.metrics.chunks.labels(outcome="storage_full").inc()
         raise ApiError(503, "storage_full", "the collector's storage is full; the device keeps the chunk "
-                       "and should retry later", {"Retry-After": str(_STORAGE_FULL_RETRY_S)}) from None
+                       "and should retry later", {"Retry-After": str(_STORAGE_RETRY_S)}) from None
     finally:
         if body.staged and not body.committed:  # refused after part of it was staged
             await run_in_threadpool(body.discard)

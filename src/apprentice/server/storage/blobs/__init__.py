@@ -7,9 +7,9 @@ import importlib
 from urllib.parse import urlsplit
 
 from apprentice.errors import ConfigError
-from apprentice.server.storage.blobs.base import BlobNotFound, BlobStore
+from apprentice.server.storage.blobs.base import BlobNotFound, BlobStore, BlobStoreUnavailable
 
-__all__ = ["BLOB_STORES", "BlobNotFound", "BlobStore", "open_blob_store"]
+__all__ = ["BLOB_STORES", "BlobNotFound", "BlobStore", "BlobStoreUnavailable", "open_blob_store"]
 
 BLOB_STORES = {
     "file": "._filesystem",

@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from apprentice.authz import AccessGrant, check_grant
 from apprentice.errors import ConfigError
-from apprentice.server.storage.blobs.base import BlobNotFound, check_key
+from apprentice.server.storage.blobs.base import BlobNotFound, BlobStoreUnavailable, check_key
 
 _IN_MEMORY = 8 * 1024 * 1024
 
@@ -47,7 +47,11 @@ class S3BlobStore:
 
     def put(self, key: str, data: bytes | IO[bytes]) -> None:
         extra = {"ServerSideEncryption": self._sse} if self._sse else {}
-        self._client.put_object(Bucket=self._bucket, Key=self._prefix + check_key(key), Body=data, **extra)
+        key = self._prefix + check_key(key)
+        try:
+            self._client.put_object(Bucket=self._bucket, Key=key, Body=data, **extra)
+        except (BotoCoreError, ClientError) as exc:
+            raise BlobStoreUnavailable(f"S3 put failed: {type(exc).__name__}") from None
 
     def get(self, key: str, *, grant: AccessGrant) -> bytes:
         check_grant(grant, key)

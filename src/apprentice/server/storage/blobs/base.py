@@ -28,6 +28,11 @@ class BlobNotFound(KeyError):
     """No blob is stored under the key."""
 
 
+class BlobStoreUnavailable(Exception):
+    """The store could not be reached or refused the write (a network store's outage); the
+    message names the kind of failure only. The collector answers 503: the device retries."""
+
+
 class BlobWriter(Protocol):
     """One blob being staged: nothing is visible under its key until :meth:`commit`."""
 
