@@ -20,7 +20,7 @@ from one shared random buffer, so that 1,000 devices' worth of 30 MB chunks need
 memory or hours of sealing. The collector cannot tell (it holds no key, and checks the
 header, the hash and the signature exactly as for a real chunk).
 
-Usage:  .venv/bin/python bench/ingest.py [--devices 100 1000] [--chunks 4] [--chunk-kb N]
+Usage:  .venv/bin/python bench/ingest.py [--devices 100 1000] [--chunks N] [--max-gb 25] [--chunk-kb N]
                                         [--session-hours 4] [--workers 1 2] [--inflight 256]
 """
 
@@ -37,6 +37,7 @@ import inspect
 import json
 import os
 import random
+import shutil
 import ssl
 import statistics
 import struct
@@ -352,7 +353,10 @@ def run(devices: int, chunks: int, sizes: list[int], port: int, workers: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--chunks", type=int, default=4, help="chunks per device")
+    parser.add_argument("--chunks", type=int, default=None,
+                        help="chunks per device (default 4, fewer if a run would write more than --max-gb)")
+    parser.add_argument("--max-gb", type=float, default=25.0,
+                        help="cap on the chunk data of one run when --chunks is not given")
     parser.add_argument("--chunk-kb", type=int, default=None,
                         help="fixed chunk size in KiB (default: the sizes an agent uploads, "
                              "see --session-hours)")
@@ -364,9 +368,24 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [args.chunk_kb * 1024] if args.chunk_kb else workday_chunk_sizes(args.session_hours)
     print(json.dumps({"chunk_sizes_mb": [round(s / 1e6, 2) for s in sizes]}), flush=True)
+    mean = statistics.mean(sizes)
     for workers in args.workers:
         for n in args.devices:
-            print(json.dumps(run(n, args.chunks, sizes, args.port, workers, args.inflight)), flush=True)
+            chunks = args.chunks or max(1, min(4, int(args.max_gb * 1e9 // (n * mean))))
+            check_room(n * chunks * mean)
+            print(json.dumps(run(n, chunks, sizes, args.port, workers, args.inflight)), flush=True)
+
+
+def check_room(chunk_bytes: float) -> None:
+    """Refuse a run that would fill the disk (the chunks, plus three raw-disk probes)."""
+    folder = os.environ.get("BENCH_DIR") or tempfile.gettempdir()
+    probes = 3 * min(max(chunk_bytes, 256 * 1024 * 1024), _RAW_PROBE_MAX)
+    free = shutil.disk_usage(folder).free
+    if (chunk_bytes + probes) * 1.1 > free:
+        raise SystemExit(
+            f"this run writes about {(chunk_bytes + probes) / 1e9:.0f} GB but {folder} has "
+            f"{free / 1e9:.0f} GB free; set BENCH_DIR to a roomier disk, or lower --chunks or --max-gb"
+        )
 
 
 if __name__ == "__main__":
