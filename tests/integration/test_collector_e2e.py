@@ -6,7 +6,9 @@ several worker processes sharing the port."""
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,5 +190,43 @@ def test_several_worker_processes_store_everything_and_refuse_replays(tmp_path: 
             with httpx.Client(timeout=30) as client:
                 statuses.append(client.send(signed).status_code)
         assert statuses[0] == 201 and statuses[1:] == [401] * 5
+    finally:
+        proc.stop()
+
+
+def test_a_stalled_upload_is_dropped_and_frees_its_slot(tmp_path: Path) -> None:
+    """A client sends half a chunk and stops (a dead link, or a slowloris): after
+    upload_idle_timeout_s the real server answers 408 and closes the connection, and the one
+    upload slot is free again for the next device. A raw socket, because HTTP clients do not
+    stall on purpose."""
+    (tmp_path / "data").mkdir(mode=0o700)
+    proc = configure(tmp_path / "srv", f"sqlite:///{tmp_path}/data/c.db", f"file://{tmp_path}/data/chunks",
+                     max_inflight_uploads=1, upload_queue_s=0, upload_idle_timeout_s=1.0)
+    proc.start()
+    try:
+        (tmp_path / "dev").mkdir()
+        identity = enroll(proc.url, proc.issue_token("alice"), tmp_path / "dev")
+        header = ChunkHeader(identity.contributor_id, identity.device_id, identity.key_id, "stall:1")
+        sealed = seal_chunk(b"x" * 200_000, identity.contributor_public_key, header)
+        path = f"/api/v1/chunks/{chunk_id(sealed)}"
+        signed = next(DeviceSigner(identity).auth_flow(httpx.Request("PUT", proc.url + path, content=sealed)))
+        head = [f"PUT {path} HTTP/1.1", f"Host: {signed.url.netloc.decode()}",
+                f"Content-Length: {len(sealed)}", "Content-Type: application/octet-stream"]
+        head += [f"{k}: {v}" for k, v in signed.headers.items() if k.lower().startswith("x-apprentice-")]
+        port = int(proc.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as raw:
+            raw.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + sealed[: len(sealed) // 2])
+            started = time.monotonic()
+            reply = b""
+            while chunk := raw.recv(65536):  # until the server closes the connection
+                reply += chunk
+            waited = time.monotonic() - started
+        assert reply.startswith(b"HTTP/1.1 408") and b"body_timeout" in reply, reply[:200]
+        assert 0.9 <= waited < 10
+        up = Uploader(identity)
+        try:
+            assert up.put_chunk(chunk_id(sealed), sealed)  # the slot was given back: stored
+        finally:
+            up.close()
     finally:
         proc.stop()

@@ -2,10 +2,11 @@
 
 Every request is signed with the device key (``crypto/signing.py``); each attempt gets a
 fresh timestamp and nonce, so a retry is never mistaken for a replay. Transient failures —
-network errors, 5xx, 429 — are retried with exponential backoff and full jitter (a 429
-waits its ``Retry-After`` plus that backoff, so devices refused together do not all resend
-their bodies together, only to be refused again); a 4xx is final and raised as UploadRejected with the
-collector's message. The transport, clock, sleep and randomness are injectable, so tests
+network errors, 5xx, 429 and 408 (the collector stopped waiting for a stalled body) — are
+retried with exponential backoff and full jitter (a 429 waits its ``Retry-After`` plus that
+backoff, so devices refused together do not all resend their bodies together, only to be
+refused again); another 4xx is final and raised as UploadRejected with the collector's
+message. The transport, clock, sleep and randomness are injectable, so tests
 use ``httpx.MockTransport``/``ASGITransport`` and never sleep.
 """
 
@@ -24,7 +25,7 @@ from apprentice.crypto import request_message, sign
 from apprentice.crypto.signing import new_nonce
 from apprentice.errors import UploadError, UploadRejected
 
-_RETRY_STATUSES = {429, 500, 502, 503, 504}
+_RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 
 
 class DeviceSigner(httpx.Auth):

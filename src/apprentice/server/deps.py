@@ -11,6 +11,7 @@ permission when anyone else is. Routes receive an :class:`Access` describing the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,12 +102,23 @@ async def read_body(request: Request, limit: int) -> bytes:
     return body
 
 
-async def receive_chunk(request: Request, limit: int, incoming: IncomingChunk) -> None:
+async def receive_chunk(request: Request, limit: int, incoming: IncomingChunk, idle_timeout: float) -> None:
     """Stream an upload's body into ``incoming`` (hashed and staged a block at a time in a
-    worker thread, never whole in memory); 413 past ``limit``, 400 if cut short."""
+    worker thread, never whole in memory); 413 past ``limit``, 400 if cut short, 408 (and the
+    connection closed) if no part of it arrives for ``idle_timeout`` seconds: a client that
+    stalls mid-body must not hold an upload slot for ever."""
     declared = _declared_length(request, limit)
+    parts = request.stream().__aiter__()
     try:
-        async for part in request.stream():
+        while True:
+            try:
+                async with asyncio.timeout(idle_timeout):
+                    part = await anext(parts)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise ApiError(408, "body_timeout", f"no part of the body arrived for {idle_timeout:g} s; "
+                               "send the chunk again", {"Connection": "close"}) from None
             if incoming.size + len(part) > limit:
                 raise ApiError(413, "too_large", f"body exceeds the {limit} byte limit")
             if incoming.take(part):

@@ -12,6 +12,7 @@ message naming the key; nothing silently falls back to a default.
     max_chunk_bytes = 67108864
     max_inflight_uploads = 64
     upload_queue_s = 30
+    upload_idle_timeout_s = 60
     replay_window_s = 300
     retention_days = 365                       # omit to keep chunks until forgotten
     tls_cert_file = "/etc/apprentice/tls/cert.pem"  # both or neither; needed off loopback
@@ -51,6 +52,8 @@ class ServerSettings(BaseModel):
     max_inflight_uploads: int = Field(64, ge=1)
     # How long an upload over max_inflight_uploads waits for a slot (body unread) before a 429.
     upload_queue_s: float = Field(30.0, ge=0, le=120)
+    # An upload whose body stops arriving for this long is dropped (408) and its slot freed.
+    upload_idle_timeout_s: float = Field(60.0, gt=0, le=3600)
     retry_after_s: int = Field(1, ge=1, le=3600)
     replay_window_s: int = Field(300, ge=10, le=3600)
     enrolment_token_max_ttl_s: int = Field(7 * 24 * 3600, ge=60)

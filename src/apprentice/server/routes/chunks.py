@@ -39,7 +39,7 @@ _SEALED_BODY = signed_openapi({
 }, lean=True)
 _MAX_RETRY_AFTER_S = 60
 _SMOOTHING = 0.05  # weight of the latest upload in the moving average of upload_seconds
-_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 409, 413, 422, 429, 503)}
+_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 408, 409, 413, 422, 429, 503)}
 _STORAGE_RETRY_S = 60
 
 
@@ -64,7 +64,7 @@ async def put_chunk(
     blobs, key = st.api.blobs, blob_key(chunk_id)
     body = IncomingChunk(lambda: blobs.writer(key))  # never whole in memory; docs/collector.md
     try:
-        await receive_chunk(request, st.settings.max_chunk_bytes, body)
+        await receive_chunk(request, st.settings.max_chunk_bytes, body, st.settings.upload_idle_timeout_s)
         device = await access.device(body)
         try:
             # verify_upload read the exemption already; store_chunk refuses it (403 exempt).
