@@ -41,8 +41,8 @@ class IncomingChunk:
 
     @property
     def staged(self) -> bool:
-        """Whether anything reached the blob store's staging area (and must be discarded)."""
-        return self._writer is not None
+        """Whether staged bytes wait in the blob store, neither committed nor discarded yet."""
+        return self._writer is not None and not self._ended
 
     def take(self, part: bytes) -> bool:
         """Queue one received piece; True when enough is queued to :meth:`flush` now."""

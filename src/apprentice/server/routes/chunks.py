@@ -94,7 +94,7 @@ async def put_chunk(
         raise ApiError(503, "storage_full", "the collector's storage is full; the device keeps the chunk "
                        "and should retry later", {"Retry-After": str(_STORAGE_RETRY_S)}) from None
     finally:
-        if body.staged and not body.committed:  # refused after part of it was staged
+        if body.staged:  # refused after part of it was staged
             await run_in_threadpool(body.discard)
         st.uploads.release()
         st.metrics.inflight.dec()

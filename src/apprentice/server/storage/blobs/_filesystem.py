@@ -1,13 +1,12 @@
 """Blobs as files under one folder (the embedded default): ``ROOT/ab/abcdef….blob``.
 
-A put writes a temporary file in the target folder, fsyncs it, renames it into place and
-fsyncs the folder, so a crash leaves either the whole blob or nothing, and a put that
-returned survives a crash. A streamed blob (:meth:`FilesystemBlobStore.writer`) is staged in
-``ROOT/.staging`` (same file system, so the rename is atomic) and renamed into place the same
-way on commit; staged files a crash left behind are removed at the next start once they are
-an hour old (a younger one may belong to another collector process sharing the folder).
-Folders are 0700 and files 0600: the store refuses to start in a
-folder others can read.
+Every blob, streamed (:meth:`FilesystemBlobStore.writer`) or put whole, is written to a file
+in ``ROOT/.staging`` (same file system, so the rename is atomic), fsynced, renamed into place
+and its folder fsynced: a crash leaves either the whole blob or nothing, and a write that
+returned survives a crash. Staged files a crash left behind are removed at the next start
+once they are an hour old (a younger one may belong to another collector process sharing the
+folder). Folders are 0700 and files 0600: the store refuses to start in a folder others can
+read.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from apprentice.authz import AccessGrant, check_grant
 from apprentice.errors import ConfigError
-from apprentice.fileio import fsync_dir, write_atomically
+from apprentice.fileio import fsync_dir
 from apprentice.server.storage.blobs.base import BlobNotFound, check_key
 
 _SUFFIX = ".blob"
@@ -69,13 +68,12 @@ class FilesystemBlobStore:
         return self.root / (check_key(key) + _SUFFIX)
 
     def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        self._folder_for(path)
+        writer = self.writer(key)
         try:
-            write_atomically(path, data)
-        except FileNotFoundError:  # the folder was removed behind our back: make it again
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_atomically(path, data)
+            writer.write(data)
+            writer.commit()
+        finally:
+            writer.abort()  # after a commit: nothing to do
 
     def get(self, key: str, *, grant: AccessGrant) -> bytes:
         check_grant(grant, key)
