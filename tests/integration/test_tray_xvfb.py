@@ -41,16 +41,21 @@ def _icon_pixels(display: VirtualDisplay, wid: str) -> set[tuple[int, int, int]]
 def test_the_tray_shows_the_state_and_follows_a_pause(display: VirtualDisplay, tmp_path: Path) -> None:
     if shutil.which("trayer") is None:
         pytest.skip("needs trayer, an XEmbed system tray (apt-get install trayer)")
-    tray_host = subprocess.Popen(
-        ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "64",
-         "--height", "32"], env=display.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
     env = display.env()
     env["PYSTRAY_BACKEND"] = "xorg"
+    # The icon starts before the tray, as at a login where the panel comes up late: it must
+    # dock once the tray appears (this order also removes a race the test used to lose).
     with (tmp_path / "tray.log").open("wb") as log:
         tray = subprocess.Popen([sys.executable, "-m", "apprentice", "tray", "--interval", "0.2"],
                                 env=env, stdout=log, stderr=log)
+    tray_host: subprocess.Popen[bytes] | None = None
     try:
+        wait_until(lambda: bool(xdotool(display, "search", "--classname", "apprenticeSystemTrayIcon",
+                                        check=False).split()), 20)
+        tray_host = subprocess.Popen(
+            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "64",
+             "--height", "32"], env=display.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
         found: list[str] = []
 
         def embedded() -> bool:
@@ -81,5 +86,6 @@ def test_the_tray_shows_the_state_and_follows_a_pause(display: VirtualDisplay, t
     finally:
         tray.terminate()
         tray.wait(10)
-        tray_host.terminate()
-        tray_host.wait(10)
+        if tray_host is not None:
+            tray_host.terminate()
+            tray_host.wait(10)

@@ -76,7 +76,10 @@ def tray(
         icon.visible = True
         while not stop.wait(interval):
             new, text = describe(read_status(state))
-            if new != current:
+            # pystray's X11 backend docks when shown and otherwise only when the icon image
+            # changes: started before the panel (a login race), it would stay invisible until
+            # the state changed. Setting the image again asks it to dock now.
+            if new != current or getattr(icon, "_systray_manager", True) is None:
                 icon.icon = icon_image(new)
                 current = new
             icon.title = text
